@@ -1,0 +1,107 @@
+"""Make the small randomly initialised pack that tests use, and its reference fixture.
+
+python -m training.export.make_test_pack --out public/models/tiny-random --fixture e2e/fixtures/tiny-random.json
+
+The fixture holds a prompt, a random non-zero LoRA and the logits that our PyTorch model and
+Hugging Face transformers (same weights, LoRA merged into them) give for it: the browser
+engines are tested against these numbers.
+"""
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import tempfile
+from pathlib import Path
+
+import torch
+import transformers
+
+from ..model import LoraSpec, ModelConfig, Transformer, generate, init_weights
+from ..tokenizer import train_bpe
+from .pack import export_pack, random_lora
+
+CONFIG = ModelConfig(
+    type="llama", vocab_size=512, hidden_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+    head_dim=16, intermediate_size=128, max_position_embeddings=512, rms_norm_eps=1e-5, tie_word_embeddings=True,
+)
+LORA = LoraSpec(rank=4, alpha=8.0, target_modules=["q_proj", "v_proj", "down_proj"], slots=4)
+PROMPT = "<|im_start|>user\nWrite a branch name for: fix login timeout<|im_end|>\n<|im_start|>assistant\n"
+
+
+def corpus() -> list[str]:
+    """Deterministic English-and-code text from the standard library's docstrings."""
+    import collections, json as js, os, pathlib, re, string, textwrap  # noqa: E401
+
+    texts = []
+    for mod in (collections, js, os, pathlib, re, string, textwrap, inspect):
+        for _, obj in sorted(vars(mod).items()):
+            doc = inspect.getdoc(obj)
+            if isinstance(doc, str):
+                texts.append(doc)
+    return texts
+
+
+def transformers_reference(model: Transformer, lora: dict | None, ids: torch.Tensor) -> torch.Tensor:
+    """Last-position logits from transformers' LlamaForCausalLM with the LoRA merged into its weights."""
+    c = model.config
+    hf = transformers.LlamaForCausalLM(transformers.LlamaConfig(
+        vocab_size=c.vocab_size, hidden_size=c.hidden_size, intermediate_size=c.intermediate_size,
+        num_hidden_layers=c.num_hidden_layers, num_attention_heads=c.num_attention_heads,
+        num_key_value_heads=c.num_key_value_heads, head_dim=c.head_dim, rms_norm_eps=c.rms_norm_eps,
+        max_position_embeddings=c.max_position_embeddings, rope_theta=c.rope_theta, tie_word_embeddings=True,
+    ))
+    hf.load_state_dict(model.state_dict(), strict=False)
+    hf.tie_weights()
+    with torch.no_grad():
+        for module, (a, b) in (lora or {}).items():
+            for i, layer in enumerate(hf.model.layers):
+                parent = layer.self_attn if module.endswith(("q_proj", "k_proj", "v_proj", "o_proj")) else layer.mlp
+                getattr(parent, module).weight += (a[i] @ b[i]).T
+        return hf(ids).logits[0, -1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--out", type=Path, default=Path("public/models/tiny-random"))
+    ap.add_argument("--fixture", type=Path, default=Path("e2e/fixtures/tiny-random.json"))
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+
+    torch.manual_seed(args.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        tok = train_bpe(corpus(), CONFIG.vocab_size, Path(tmp))
+        model = Transformer(CONFIG)
+        init_weights(model, args.seed, std=0.08)
+        model.eval()
+        export_pack(
+            model, Path(tmp), args.out, pack_id="tiny-random", name="Tiny random (tests)",
+            lora=LORA, encoder_layers=[0, 1],
+            license_info={"name": "MIT", "note": "Random weights made by this project for tests."},
+            provenance={"seed": args.seed, "kind": "random-init"},
+        )
+    ids = tok.encode(PROMPT).ids
+    lora = random_lora(CONFIG, LORA, seed=args.seed + 1)
+    x = torch.tensor([ids])
+    with torch.no_grad():
+        base, _, _ = model(x)
+        adapted, _, _ = model(x, lora=lora)
+    eos = {tok.token_to_id("<|im_end|>")}
+    fixture = {
+        "pack": "tiny-random",
+        "prompt": PROMPT,
+        "inputIds": ids,
+        "lora": {m: {"A": a.flatten().tolist(), "B": b.flatten().tolist(), "shapeA": list(a.shape), "shapeB": list(b.shape)} for m, (a, b) in lora.items()},
+        "logits": {
+            "base": {"pytorch": base[0, -1].tolist(), "transformers": transformers_reference(model, None, x).tolist()},
+            "lora": {"pytorch": adapted[0, -1].tolist(), "transformers": transformers_reference(model, lora, x).tolist()},
+        },
+        "greedy": {"base": generate(model, ids, 12, eos), "lora": generate(model, ids, 12, eos, lora=lora)},
+    }
+    args.fixture.parent.mkdir(parents=True, exist_ok=True)
+    args.fixture.write_text(json.dumps(fixture) + "\n")
+    print(f"wrote {args.out} and {args.fixture}")
+
+
+if __name__ == "__main__":
+    main()

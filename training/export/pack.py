@@ -1,0 +1,145 @@
+"""Write a model pack (docs/pack-format.md): manifest, weights.safetensors, model.onnx, tokenizer files."""
+from __future__ import annotations
+
+import hashlib
+import json
+import struct
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+from safetensors.numpy import save_file
+
+from ..model import LoraSpec, ModelConfig, Transformer
+from .onnx_graph import ExternalTensor, build_decoder
+
+PACK_FORMAT = "parametric-skills-pack"
+PACK_FORMAT_VERSION = 1
+WEIGHTS_FILE = "weights.safetensors"
+MODEL_FILE = "model.onnx"
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(w.capitalize() for w in rest)
+
+
+def camel_dict(d: dict) -> dict:
+    return {camel(k): v for k, v in d.items()}
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def write_weights(state: dict[str, np.ndarray], path: Path, metadata: dict[str, str]) -> dict[str, ExternalTensor]:
+    """Write safetensors and return each tensor's absolute byte range, for ONNX external data."""
+    save_file({k: np.ascontiguousarray(v) for k, v in state.items()}, str(path), metadata=metadata)
+    with path.open("rb") as f:
+        header_len = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(header_len))
+    base = 8 + header_len
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = info["data_offsets"]
+        assert info["dtype"] == "F32", f"{name}: only F32 weights are written for now"
+        out[name] = ExternalTensor(name, info["shape"], base + begin, end - begin)
+    return out
+
+
+def git_commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def export_pack(
+    model: Transformer,
+    tokenizer_dir: Path,
+    out: Path,
+    pack_id: str,
+    name: str,
+    lora: LoraSpec,
+    encoder_layers: list[int],
+    license_info: dict,
+    provenance: dict,
+    extra_files: list[Path] = (),
+) -> dict:
+    """Write every file of a pack into `out` and return the manifest."""
+    out.mkdir(parents=True, exist_ok=True)
+    config: ModelConfig = model.config
+    state = {k: v.detach().float().numpy() for k, v in model.state_dict().items()}
+    weights = write_weights(state, out / WEIGHTS_FILE, {"format": PACK_FORMAT, "pack": pack_id})
+    graph = build_decoder(config, lora, weights, WEIGHTS_FILE, encoder_layers)
+    onnx.save_model(graph, str(out / MODEL_FILE))
+    files = [(MODEL_FILE, "model"), (WEIGHTS_FILE, "weights")]
+    for fname, role in (("tokenizer.json", "tokenizer"), ("tokenizer_config.json", "tokenizer_config")):
+        (out / fname).write_bytes((tokenizer_dir / fname).read_bytes())
+        files.append((fname, role))
+    for f in extra_files:
+        (out / f.name).write_bytes(f.read_bytes())
+        files.append((f.name, f.stem))
+    tok_config = json.loads((tokenizer_dir / "tokenizer_config.json").read_text())
+    tok = json.loads((tokenizer_dir / "tokenizer.json").read_text())
+    vocab_ids = {t["content"]: t["id"] for t in tok.get("added_tokens", [])}
+    eos = tok_config.get("eos_token")
+    eos_names = [eos] if isinstance(eos, str) else list(eos or [])
+    eos_names += [t for t in tok_config.get("extra_eos_tokens", []) if t not in eos_names]
+    manifest = {
+        "format": PACK_FORMAT,
+        "formatVersion": PACK_FORMAT_VERSION,
+        "id": pack_id,
+        "name": name,
+        "architecture": camel_dict(asdict(config)),
+        "lora": camel_dict(asdict(lora)),
+        "encoder": {"layers": encoder_layers},
+        "generation": {"eosTokenIds": [vocab_ids[t] for t in eos_names if t in vocab_ids], "contextLength": config.max_position_embeddings},
+        "weights": {"dtype": "float32"},
+        "files": [{"name": f, "role": role, "bytes": (out / f).stat().st_size, "sha256": sha256_file(out / f)} for f, role in files],
+        "license": license_info,
+        "provenance": {**provenance, "commit": git_commit(), "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                       "command": " ".join([Path(sys.executable).name, *sys.argv])},
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+def load_pack_model(pack_dir: Path) -> tuple[Transformer, dict]:
+    """Rebuild the PyTorch model from a pack (the reference the tests compare engines against)."""
+    from safetensors.torch import load_file
+
+    manifest = json.loads((pack_dir / "manifest.json").read_text())
+    arch = {k: v for k, v in manifest["architecture"].items()}
+    fields = ModelConfig.__dataclass_fields__
+    config = ModelConfig(**{f: arch[camel(f)] for f in fields if camel(f) in arch})
+    model = Transformer(config)
+    model.load_state_dict({k: v for k, v in load_file(pack_dir / WEIGHTS_FILE).items()})
+    return model.eval(), manifest
+
+
+def lora_spec_of(manifest: dict) -> LoraSpec:
+    spec = manifest["lora"]
+    return LoraSpec(rank=spec["rank"], alpha=spec["alpha"], target_modules=list(spec["targetModules"]), slots=spec["slots"])
+
+
+def random_lora(config: ModelConfig, spec: LoraSpec, seed: int, std: float = 0.05) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    g = torch.Generator().manual_seed(seed)
+    out = {}
+    for m in spec.target_modules:
+        fan_in, fan_out = config.module_shape(m)
+        a = torch.randn(config.num_hidden_layers, fan_in, spec.total_rank, generator=g) * std
+        b = torch.randn(config.num_hidden_layers, spec.total_rank, fan_out, generator=g) * std
+        out[m] = (a, b)
+    return out
