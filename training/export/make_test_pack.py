@@ -26,7 +26,7 @@ CONFIG = ModelConfig(
     head_dim=16, intermediate_size=128, max_position_embeddings=512, rms_norm_eps=1e-5, tie_word_embeddings=True,
 )
 LORA = LoraSpec(rank=4, alpha=8.0, target_modules=["q_proj", "v_proj", "down_proj"], slots=4)
-PROMPT = "<|im_start|>user\nWrite a branch name for: fix login timeout<|im_end|>\n<|im_start|>assistant\n"
+MESSAGES = [{"role": "user", "content": "Write a branch name for: fix login timeout"}]
 
 
 def corpus() -> list[str]:
@@ -80,16 +80,18 @@ def main() -> None:
             license_info={"name": "MIT", "note": "Random weights made by this project for tests."},
             provenance={"seed": args.seed, "kind": "random-init"},
         )
-    ids = tok.encode(PROMPT).ids
+    # transformers renders the pack's chat template: the browser (transformers.js) must give the same ids.
+    hf_tok = transformers.AutoTokenizer.from_pretrained(args.out)
+    ids = list(hf_tok.apply_chat_template(MESSAGES, add_generation_prompt=True, tokenize=True, return_dict=False))
     lora = random_lora(CONFIG, LORA, seed=args.seed + 1)
     x = torch.tensor([ids])
     with torch.no_grad():
         base, _, _ = model(x)
         adapted, _, _ = model(x, lora=lora)
-    eos = {tok.token_to_id("<|im_end|>")}
+    eos = {tok.token_to_id("<|im_end|>"), tok.token_to_id("<|endoftext|>")}
     fixture = {
         "pack": "tiny-random",
-        "prompt": PROMPT,
+        "messages": MESSAGES,
         "inputIds": ids,
         "lora": {m: {"A": a.flatten().tolist(), "B": b.flatten().tolist(), "shapeA": list(a.shape), "shapeB": list(b.shape)} for m, (a, b) in lora.items()},
         "logits": {

@@ -1,0 +1,31 @@
+/** Harness for e2e tests and benchmarks: the shipped engine, driven from playwright through window.harness. */
+import { createEngineClient } from './model/client';
+import type { LoraTensors } from './model/engine';
+import type { BackendPreference } from './model/env';
+
+const engine = createEngineClient();
+
+/** LoRA as plain arrays (JSON fixtures) turned into typed arrays. */
+type PlainLora = Record<string, { A: number[]; B: number[] }>;
+
+const harness = {
+  async loadPack(baseUrl: string, preference: BackendPreference) {
+    const info = await engine.loadPack(baseUrl, preference, () => undefined);
+    return { backend: info.backend, note: info.backendNote, id: info.manifest.id };
+  },
+  async setLora(lora: PlainLora | null) {
+    const tensors: LoraTensors | null = lora
+      ? Object.fromEntries(Object.entries(lora).map(([m, t]) => [m, { a: Float32Array.from(t.A), b: Float32Array.from(t.B) }]))
+      : null;
+    await engine.setLora(tensors);
+  },
+  async logits(inputIds: number[]) {
+    return Array.from(await engine.logits(inputIds));
+  },
+  async generate(messages: { role: 'user' | 'assistant' | 'system'; content: string }[], maxNewTokens: number) {
+    return engine.generate({ messages, maxNewTokens, temperature: 0, topP: 1 }, () => undefined);
+  },
+};
+
+(window as unknown as { harness: typeof harness }).harness = harness;
+document.body.dataset.ready = 'true';

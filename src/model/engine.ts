@@ -1,0 +1,57 @@
+/** The decode engine interface: the ORT engine, the worker handler and the main-thread client all implement it. */
+import type { PackManifest } from './config';
+import type { Backend, BackendPreference } from './env';
+import type { LoadProgress } from './pack';
+import type { ChatMessage } from './tokenizer';
+
+/** Stacked LoRA of one target module: A [layers, in, R] and B [layers, R, out], R = slots * rank, scale folded into B. */
+export interface LoraPair {
+  a: Float32Array;
+  b: Float32Array;
+}
+export type LoraTensors = Record<string, LoraPair>;
+
+export interface GenerateParams {
+  messages: ChatMessage[];
+  maxNewTokens: number;
+  temperature: number;
+  topP: number;
+  seed?: number;
+}
+
+export type StopReason = 'eos' | 'max-tokens' | 'stopped' | 'context-full';
+
+export interface GenerateStats {
+  promptTokens: number;
+  generatedTokens: number;
+  /** Prompt tokens dropped from the start because the conversation exceeded the context. */
+  truncatedTokens: number;
+  prefillMs: number;
+  decodeMs: number;
+  stopReason: StopReason;
+  text: string;
+  tokenIds: number[];
+}
+
+export interface TokenEvent {
+  tokenId: number;
+  /** Text added by this token (may be empty while a multi-byte character is incomplete). */
+  delta: string;
+}
+
+export interface PackInfo {
+  manifest: PackManifest;
+  backend: Backend;
+  backendNote: string;
+}
+
+export interface Engine {
+  loadPack(baseUrl: string, preference: BackendPreference, onProgress: (p: LoadProgress) => void): Promise<PackInfo>;
+  generate(params: GenerateParams, onToken: (e: TokenEvent) => void): Promise<GenerateStats>;
+  /** Ends the running generation after the current step; generate() resolves with stopReason "stopped". */
+  stop(): void;
+  /** Replace the bound LoRA tensors (null: zeros, the base model). */
+  setLora(tensors: LoraTensors | null): Promise<void>;
+  /** Last-position logits of a token sequence from a fresh cache (tests and benchmarks). */
+  logits(inputIds: number[]): Promise<Float32Array>;
+}

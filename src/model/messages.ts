@@ -1,0 +1,21 @@
+/** The typed message union between the main thread and the engine worker: {kind, id, content}. */
+import type { BackendPreference } from './env';
+import type { GenerateParams, GenerateStats, LoraTensors, PackInfo, TokenEvent } from './engine';
+import type { ErrorInfo } from './errors';
+import type { LoadProgress } from './pack';
+
+export type Request =
+  | { kind: 'loadPack'; id: number; content: { baseUrl: string; preference: BackendPreference } }
+  | { kind: 'generate'; id: number; content: GenerateParams }
+  | { kind: 'stop'; id: number; content: null }
+  | { kind: 'setLora'; id: number; content: { tensors: LoraTensors | null } }
+  | { kind: 'logits'; id: number; content: { inputIds: number[] } };
+
+export type Response =
+  | { kind: 'progress'; id: number; content: LoadProgress }
+  | { kind: 'packLoaded'; id: number; content: PackInfo }
+  | { kind: 'token'; id: number; content: TokenEvent }
+  | { kind: 'generated'; id: number; content: GenerateStats }
+  | { kind: 'logitsResult'; id: number; content: { logits: Float32Array } }
+  | { kind: 'ok'; id: number; content: null }
+  | { kind: 'error'; id: number; content: ErrorInfo };

@@ -1,0 +1,230 @@
+/** Decode engine on onnxruntime-web: WebGPU execution provider, WebAssembly fallback, KV cache, streamed tokens. */
+import { fileOfRole, moduleShape, PackManifest, type LoraModule } from './config';
+import type { Engine, GenerateParams, GenerateStats, LoraTensors, PackInfo, TokenEvent } from './engine';
+import { chooseBackend, detectWebGpu, type Backend, type BackendPreference } from './env';
+import { EngineError } from './errors';
+import { configureOrt, createSession, ort } from './ort';
+import { loadPack, type LoadProgress } from './pack';
+import { sampleToken, seededRandom } from './sampling';
+import { ChatTokenizer } from './tokenizer';
+
+type Feeds = Record<string, ort.Tensor>;
+
+/**
+ * Let queued messages (Stop) in between decode steps: wasm runs can resolve without leaving the microtask
+ * queue. A MessageChannel task queues behind them, unlike scheduler.yield() (which jumps ahead) and
+ * unlike setTimeout (clamped to 4 ms when nested).
+ */
+const yieldChannel = new MessageChannel();
+const yieldWaiters: (() => void)[] = [];
+yieldChannel.port1.onmessage = () => yieldWaiters.shift()?.();
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    yieldWaiters.push(resolve);
+    yieldChannel.port2.postMessage(null);
+  });
+}
+
+function int64(values: number[], dims: number[]): ort.Tensor {
+  return new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
+}
+
+/** Incremental detokenizer: holds back a few tokens while they end in an incomplete character. */
+export class TextStream {
+  private ids: number[] = [];
+  private emitted = '';
+  private held = 0;
+  constructor(
+    private readonly decode: (ids: number[]) => string,
+    private readonly maxHeld = 4,
+  ) {}
+
+  push(id: number): string {
+    this.ids.push(id);
+    const text = this.decode(this.ids);
+    // A byte-level token may split a UTF-8 character; a model emitting stray bytes must still stream.
+    if ((text.endsWith('\uFFFD') && ++this.held < this.maxHeld) || !text.startsWith(this.emitted)) return '';
+    this.held = 0;
+    const delta = text.slice(this.emitted.length);
+    this.emitted = text;
+    return delta;
+  }
+
+  get text(): string {
+    return this.ids.length > 0 ? this.decode(this.ids) : '';
+  }
+}
+
+export class OrtEngine implements Engine {
+  constructor(private readonly ortWasmBase: string) {}
+
+  private session: ort.InferenceSession | null = null;
+  private tokenizer: ChatTokenizer | null = null;
+  private manifest: PackManifest | null = null;
+  private backend: Backend = 'wasm';
+  private loraFeeds: Feeds = {};
+  private stopRequested = false;
+  private busy = false;
+
+  async loadPack(baseUrl: string, preference: BackendPreference, onProgress: (p: LoadProgress) => void): Promise<PackInfo> {
+    if (this.busy) throw new EngineError('busy', 'a generation is running: stop it before loading a pack');
+    const { backend, note } = chooseBackend(preference, await detectWebGpu());
+    const pack = await loadPack(baseUrl, { onProgress });
+    const m = pack.manifest;
+    const bytes = (role: Parameters<typeof fileOfRole>[1]) => pack.files.get(fileOfRole(m, role).name)!;
+    configureOrt(this.ortWasmBase);
+    const files = { model: bytes('model'), external: [{ path: fileOfRole(m, 'weights').name, data: bytes('weights') }] };
+    const presents = Array.from({ length: m.architecture.numHiddenLayers }, (_, i) => [`present.${i}.key`, `present.${i}.value`]).flat();
+    await this.session?.release();
+    this.session = null;
+    let backendNote = note;
+    try {
+      this.session = await createSession(files, backend, presents);
+      this.backend = backend;
+    } catch (e) {
+      if (backend !== 'webgpu') throw new EngineError('backend', `the model could not be started: ${(e as Error).message}`);
+      // A WebGPU failure (adapter refused, unsupported op, out of memory) still leaves WebAssembly.
+      this.session = await createSession(files, 'wasm', []);
+      this.backend = 'wasm';
+      backendNote = `WebAssembly fallback: WebGPU failed to start the model (${(e as Error).message})`;
+    }
+    this.tokenizer = ChatTokenizer.fromBytes(bytes('tokenizer'), bytes('tokenizer_config'));
+    this.manifest = m;
+    await this.setLora(null);
+    return { manifest: m, backend: this.backend, backendNote };
+  }
+
+  async setLora(tensors: LoraTensors | null): Promise<void> {
+    const m = this.requireManifest();
+    const a = m.architecture;
+    const rank = m.lora.rank * m.lora.slots;
+    const feeds: Feeds = {};
+    for (const module of m.lora.targetModules) {
+      const [fanIn, fanOut] = moduleShape(a, module as LoraModule);
+      const shapeA = [a.numHiddenLayers, fanIn, rank];
+      const shapeB = [a.numHiddenLayers, rank, fanOut];
+      const given = tensors?.[module];
+      const dataA = given?.a ?? new Float32Array(shapeA[0] * shapeA[1] * shapeA[2]);
+      const dataB = given?.b ?? new Float32Array(shapeB[0] * shapeB[1] * shapeB[2]);
+      if (dataA.length !== shapeA.reduce((x, y) => x * y) || dataB.length !== shapeB.reduce((x, y) => x * y)) {
+        throw new EngineError('input', `LoRA for ${module} must be A [${shapeA}] and B [${shapeB}]`);
+      }
+      feeds[`lora.${module}.A`] = new ort.Tensor('float32', dataA, shapeA);
+      feeds[`lora.${module}.B`] = new ort.Tensor('float32', dataB, shapeB);
+    }
+    this.loraFeeds = feeds;
+  }
+
+  private requireManifest(): PackManifest {
+    if (!this.manifest || !this.session || !this.tokenizer) throw new EngineError('no-pack', 'no model pack is loaded');
+    return this.manifest;
+  }
+
+  private feeds(ids: number[], pastLen: number, past: ort.Tensor[] | null): Feeds {
+    const a = this.requireManifest().architecture;
+    const feeds: Feeds = {
+      input_ids: int64(ids, [1, ids.length]),
+      position_ids: int64(Array.from(ids, (_, i) => pastLen + i), [1, ids.length]),
+      attention_mask: int64(new Array(pastLen + ids.length).fill(1), [1, pastLen + ids.length]),
+      ...this.loraFeeds,
+    };
+    for (let i = 0; i < a.numHiddenLayers; i++) {
+      for (const [j, kv] of ['key', 'value'].entries()) {
+        feeds[`past_key_values.${i}.${kv}`] = past ? past[2 * i + j] : new ort.Tensor('float32', new Float32Array(0), [1, a.numKeyValueHeads, 0, a.headDim]);
+      }
+    }
+    return feeds;
+  }
+
+  /** One forward pass: last-position logits and the present KV cache (left on the GPU under WebGPU). */
+  private async step(ids: number[], pastLen: number, past: ort.Tensor[] | null): Promise<{ logits: Float32Array; present: ort.Tensor[] }> {
+    const layers = this.requireManifest().architecture.numHiddenLayers;
+    const out = await this.session!.run(this.feeds(ids, pastLen, past));
+    const present = Array.from({ length: layers }, (_, i) => [out[`present.${i}.key`], out[`present.${i}.value`]]).flat();
+    const logits = (await out.logits.getData()) as Float32Array;
+    out.encoder_hidden_states?.dispose();
+    return { logits, present };
+  }
+
+  private static release(tensors: ort.Tensor[] | null): void {
+    for (const t of tensors ?? []) if (t.location === 'gpu-buffer') t.dispose();
+  }
+
+  async logits(inputIds: number[]): Promise<Float32Array> {
+    this.requireManifest();
+    const { logits, present } = await this.step(inputIds, 0, null);
+    OrtEngine.release(present);
+    return logits;
+  }
+
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  async generate(params: GenerateParams, onToken: (e: TokenEvent) => void): Promise<GenerateStats> {
+    const m = this.requireManifest();
+    if (this.busy) throw new EngineError('busy', 'a generation is already running');
+    this.busy = true;
+    this.stopRequested = false;
+    try {
+      return await this.decode(m, params, onToken);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async decode(m: PackManifest, params: GenerateParams, onToken: (e: TokenEvent) => void): Promise<GenerateStats> {
+    const context = m.generation.contextLength;
+    const maxNew = Math.max(1, Math.min(params.maxNewTokens, context - 1));
+    let prompt = this.tokenizer!.encodeChat(params.messages);
+    // Keep the end of an over-long conversation: the newest turn and the assistant opening matter most.
+    const budget = context - maxNew;
+    const truncatedTokens = Math.max(0, prompt.length - budget);
+    if (truncatedTokens > 0) prompt = prompt.slice(truncatedTokens);
+    const eos = new Set(m.generation.eosTokenIds);
+    const random = seededRandom(params.seed ?? Date.now());
+    const stream = new TextStream((ids) => this.tokenizer!.decode(ids));
+    const tokenIds: number[] = [];
+    const t0 = performance.now();
+    let { logits, present } = await this.step(prompt, 0, null);
+    const prefillMs = performance.now() - t0;
+    let stopReason: GenerateStats['stopReason'] = 'max-tokens';
+    try {
+      for (;;) {
+        await yieldToEventLoop();
+        if (this.stopRequested) {
+          stopReason = 'stopped';
+          break;
+        }
+        const next = sampleToken(logits, params, random);
+        if (eos.has(next)) {
+          stopReason = 'eos';
+          break;
+        }
+        tokenIds.push(next);
+        onToken({ tokenId: next, delta: stream.push(next) });
+        if (tokenIds.length >= maxNew) break;
+        if (prompt.length + tokenIds.length >= context) {
+          stopReason = 'context-full';
+          break;
+        }
+        const pastLen = prompt.length + tokenIds.length - 1;
+        const previous = present;
+        ({ logits, present } = await this.step([next], pastLen, previous));
+        OrtEngine.release(previous);
+      }
+    } finally {
+      OrtEngine.release(present);
+    }
+    return {
+      promptTokens: prompt.length,
+      generatedTokens: tokenIds.length,
+      truncatedTokens,
+      prefillMs,
+      decodeMs: performance.now() - t0 - prefillMs,
+      stopReason,
+      text: stream.text,
+      tokenIds,
+    };
+  }
+}

@@ -1,0 +1,48 @@
+/** Worker side: turns requests into Engine calls and posts the replies. Knows nothing about ORT. */
+import type { Engine } from './engine';
+import { toErrorInfo } from './errors';
+import type { Request, Response } from './messages';
+
+export class EngineWorkerHandler {
+  constructor(
+    private readonly engine: Engine,
+    private readonly post: (msg: Response, transfer?: Transferable[]) => void,
+  ) {}
+
+  async onMessage(req: Request): Promise<void> {
+    const { id } = req;
+    try {
+      switch (req.kind) {
+        case 'loadPack': {
+          const info = await this.engine.loadPack(req.content.baseUrl, req.content.preference, (p) => this.post({ kind: 'progress', id, content: p }));
+          this.post({ kind: 'packLoaded', id, content: info });
+          break;
+        }
+        case 'generate': {
+          const stats = await this.engine.generate(req.content, (e) => this.post({ kind: 'token', id, content: e }));
+          this.post({ kind: 'generated', id, content: stats });
+          break;
+        }
+        case 'stop':
+          this.engine.stop();
+          this.post({ kind: 'ok', id, content: null });
+          break;
+        case 'setLora':
+          await this.engine.setLora(req.content.tensors);
+          this.post({ kind: 'ok', id, content: null });
+          break;
+        case 'logits': {
+          const logits = await this.engine.logits(req.content.inputIds);
+          this.post({ kind: 'logitsResult', id, content: { logits } }, [logits.buffer]);
+          break;
+        }
+        default: {
+          const never: never = req;
+          throw new Error(`unknown request ${JSON.stringify(never)}`);
+        }
+      }
+    } catch (err) {
+      this.post({ kind: 'error', id, content: toErrorInfo(err) });
+    }
+  }
+}

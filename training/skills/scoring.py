@@ -1,0 +1,80 @@
+"""Execution-checked scoring of model outputs on test-set cases.
+
+A case is one line of testset-v1.jsonl (see make_data.py); the fields used here are
+`family`, `params`, `input`, `expected`, `split` and `length_bucket`.
+
+    result = score(case, output)          # {"pass": bool, "exact": bool, "f1": float}
+    report = aggregate([(case, result), ...])
+    report["heldout_family"]["pass_rate"]
+
+- pass:  the family's checker accepts the output (it runs the family's program on the case input).
+         Cases from an unknown family (e.g. an external skill folder with only {input, expected})
+         fall back to the default checker: equality up to whitespace and an enclosing code span.
+- exact: output equals `expected` after whitespace normalisation (strip, runs of whitespace -> one space).
+- f1:    token F1 between output and `expected`, tokens split on whitespace (multiset overlap).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .base import same_text
+from .families import FAMILIES
+
+Case = Mapping[str, Any]
+Result = Mapping[str, Any]
+
+
+def normalize_whitespace(text: str) -> str:
+    return " ".join(text.split())
+
+
+def token_f1(output: str, expected: str) -> float:
+    predicted, gold = output.split(), expected.split()
+    if not predicted or not gold:
+        return float(predicted == gold)
+    overlap = sum((Counter(predicted) & Counter(gold)).values())
+    if not overlap:
+        return 0.0
+    precision, recall = overlap / len(predicted), overlap / len(gold)
+    return 2 * precision * recall / (precision + recall)
+
+
+def score(case: Case, output: str) -> dict[str, Any]:
+    """Score one model output against one case."""
+    family = FAMILIES.get(case.get("family", ""))
+    if family is not None:
+        passed = family.check(case["params"], case["input"], output)
+    else:
+        passed = same_text(output, case["expected"])
+    return {
+        "pass": bool(passed),
+        "exact": normalize_whitespace(output) == normalize_whitespace(case["expected"]),
+        "f1": token_f1(output, case["expected"]),
+    }
+
+
+def _summary(results: list[Result]) -> dict[str, Any]:
+    n = len(results)
+    return {
+        "n_cases": n,
+        "pass_rate": sum(r["pass"] for r in results) / n if n else 0.0,
+        "exact_match": sum(r["exact"] for r in results) / n if n else 0.0,
+        "token_f1": sum(r["f1"] for r in results) / n if n else 0.0,
+    }
+
+
+def aggregate(scored: Iterable[tuple[Case, Result]]) -> dict[str, dict[str, Any]]:
+    """Per split: n_cases, pass_rate, exact_match, token_f1, and the same under `by_length_bucket`."""
+    by_split: dict[str, list[Result]] = defaultdict(list)
+    by_bucket: dict[str, dict[str, list[Result]]] = defaultdict(lambda: defaultdict(list))
+    for case, result in scored:
+        split = case.get("split", "external")
+        by_split[split].append(result)
+        by_bucket[split][case.get("length_bucket", "unknown")].append(result)
+    return {
+        split: {**_summary(results), "by_length_bucket": {b: _summary(r) for b, r in sorted(by_bucket[split].items())}}
+        for split, results in by_split.items()
+    }

@@ -1,0 +1,48 @@
+import { createReadStream, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import react from '@vitejs/plugin-react';
+import type { Plugin } from 'vite';
+import { defineConfig } from 'vitest/config';
+
+const ORT_DIST = join(import.meta.dirname, 'node_modules/onnxruntime-web/dist');
+// The WebGPU build of onnxruntime-web with its wasm loaded from /ort/ (see src/model/ort.ts).
+const ORT_FILES = readdirSync(ORT_DIST).filter((f) => /^ort-wasm-simd-threaded\.asyncify\.(wasm|mjs)$/.test(f));
+
+/** Serves onnxruntime-web's wasm binary under /ort/ in dev and emits it in the build: no CDN, no copy in git. */
+function ortWasm(): Plugin {
+  return {
+    name: 'ort-wasm',
+    configureServer(server) {
+      server.middlewares.use('/ort/', (req, res, next) => {
+        const name = (req.url ?? '').replace(/^\//, '').split('?')[0];
+        if (!ORT_FILES.includes(name)) return next();
+        res.setHeader('Content-Type', name.endsWith('.wasm') ? 'application/wasm' : 'text/javascript');
+        createReadStream(join(ORT_DIST, name)).pipe(res);
+      });
+    },
+    generateBundle() {
+      for (const f of ORT_FILES) this.emitFile({ type: 'asset', fileName: `ort/${f}`, source: readFileSync(join(ORT_DIST, f)) });
+    },
+  };
+}
+
+// Cross-origin isolation lets onnxruntime-web use wasm threads (SharedArrayBuffer).
+const isolation = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+export default defineConfig({
+  plugins: [react(), ortWasm()],
+  // This export condition makes onnxruntime-web load its wasm from ort.env.wasm.wasmPaths instead of inlining a URL.
+  resolve: { conditions: ['onnxruntime-web-use-extern-wasm'] },
+  server: { headers: isolation, port: 5173, strictPort: false },
+  preview: { headers: isolation, port: 4173, strictPort: true },
+  worker: { format: 'es' },
+  build: {
+    target: 'es2022',
+    rollupOptions: { input: { main: 'index.html', harness: 'harness.html' } },
+  },
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  test: { include: ['src/**/*.test.ts', 'src/**/*.test.tsx'], environment: 'node' },
+});
