@@ -6,6 +6,7 @@ import { EngineError } from './errors';
 import { configureOrt, createSession, ort } from './ort';
 import { loadPack, type LoadProgress } from './pack';
 import { sampleToken, seededRandom } from './sampling';
+import { TextStream } from './text-stream';
 import { ChatTokenizer } from './tokenizer';
 
 type Feeds = Record<string, ort.Tensor>;
@@ -27,32 +28,6 @@ function yieldToEventLoop(): Promise<void> {
 
 function int64(values: number[], dims: number[]): ort.Tensor {
   return new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
-}
-
-/** Incremental detokenizer: holds back a few tokens while they end in an incomplete character. */
-export class TextStream {
-  private ids: number[] = [];
-  private emitted = '';
-  private held = 0;
-  constructor(
-    private readonly decode: (ids: number[]) => string,
-    private readonly maxHeld = 4,
-  ) {}
-
-  push(id: number): string {
-    this.ids.push(id);
-    const text = this.decode(this.ids);
-    // A byte-level token may split a UTF-8 character; a model emitting stray bytes must still stream.
-    if ((text.endsWith('\uFFFD') && ++this.held < this.maxHeld) || !text.startsWith(this.emitted)) return '';
-    this.held = 0;
-    const delta = text.slice(this.emitted.length);
-    this.emitted = text;
-    return delta;
-  }
-
-  get text(): string {
-    return this.ids.length > 0 ? this.decode(this.ids) : '';
-  }
 }
 
 export class OrtEngine implements Engine {

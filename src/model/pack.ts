@@ -99,7 +99,7 @@ export async function loadPack(baseUrl: string, opts: LoadOptions = {}): Promise
   const files = new Map<string, Uint8Array>();
   for (const f of manifest.files) {
     const url = joinUrl(baseUrl, f.name);
-    const key = `${new URL(url, self.location?.href ?? 'http://localhost/').href}?sha256=${f.sha256}`;
+    const key = `${new URL(url, globalThis.location?.href ?? 'http://localhost/').href}?sha256=${f.sha256}`;
     const report = (fromCache: boolean) => opts.onProgress?.({ file: f.name, loadedBytes, totalBytes, fromCache });
     const cached = cache ? await cache.match(key) : undefined;
     if (cached) {

@@ -1,0 +1,94 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { PackError } from './errors';
+import { loadPack, type ByteCache, type LoadProgress } from './pack';
+
+const dir = new URL('../../public/models/tiny-random/', import.meta.url);
+const onDisk = new Map(readdirSync(dir).map((f) => [f, new Uint8Array(readFileSync(new URL(f, dir)))]));
+const BASE = 'http://localhost/models/tiny-random/';
+
+/** A server over the pack on disk; `spoil` changes what it sends for one file. */
+function server(spoil: (name: string, bytes: Uint8Array) => Uint8Array | null = (_, b) => b) {
+  const requests: string[] = [];
+  const fetchFn = (async (input: RequestInfo | URL) => {
+    const name = String(input).slice(BASE.length);
+    requests.push(name);
+    const bytes = onDisk.get(name);
+    const body = bytes && spoil(name, bytes);
+    if (!body) return new Response('not found', { status: 404, statusText: 'Not Found' });
+    return new Response(body as Uint8Array<ArrayBuffer>);
+  }) as typeof fetch;
+  return { fetchFn, requests };
+}
+
+function memoryCache(): ByteCache & { store: Map<string, Uint8Array> } {
+  const store = new Map<string, Uint8Array>();
+  return {
+    store,
+    match: async (k) => (store.has(k) ? new Response(store.get(k) as Uint8Array<ArrayBuffer>) : undefined),
+    put: async (k, r) => void store.set(k, new Uint8Array(await r.arrayBuffer())),
+  };
+}
+
+async function loadError(fetchFn: typeof fetch): Promise<PackError> {
+  try {
+    await loadPack(BASE, { fetchFn, cache: null });
+  } catch (e) {
+    if (e instanceof PackError) return e;
+    throw e;
+  }
+  throw new Error('the pack loaded');
+}
+
+describe('loadPack', () => {
+  it('loads every file byte for byte and reports progress up to the total', async () => {
+    const progress: LoadProgress[] = [];
+    const pack = await loadPack(BASE, { fetchFn: server().fetchFn, cache: null, onProgress: (p) => progress.push(p) });
+    for (const f of pack.manifest.files) expect(pack.files.get(f.name)).toEqual(onDisk.get(f.name));
+    const total = pack.manifest.files.reduce((s, f) => s + f.bytes, 0);
+    expect(progress.at(-1)).toMatchObject({ loadedBytes: total, totalBytes: total });
+    for (let i = 1; i < progress.length; i++) expect(progress[i].loadedBytes).toBeGreaterThanOrEqual(progress[i - 1].loadedBytes);
+  });
+
+  it('serves a second load from the cache, downloading only the manifest', async () => {
+    const cache = memoryCache();
+    await loadPack(BASE, { fetchFn: server().fetchFn, cache });
+    const again = server();
+    const progress: LoadProgress[] = [];
+    await loadPack(BASE, { fetchFn: again.fetchFn, cache, onProgress: (p) => progress.push(p) });
+    expect(again.requests).toEqual(['manifest.json']);
+    expect(progress.every((p) => p.fromCache)).toBe(true);
+  });
+
+  it('downloads again when a cached file is corrupt', async () => {
+    const cache = memoryCache();
+    await loadPack(BASE, { fetchFn: server().fetchFn, cache });
+    for (const [k, v] of cache.store) if (k.includes('weights')) v[100] ^= 0xff;
+    const again = server();
+    await loadPack(BASE, { fetchFn: again.fetchFn, cache });
+    expect(again.requests).toContain('weights.safetensors');
+  });
+
+  it('names the file whose checksum does not match', async () => {
+    const e = await loadError(server((name, b) => (name === 'model.onnx' ? b.map((x, i) => (i === 10 ? x ^ 1 : x)) : b)).fetchFn);
+    expect(e.code).toBe('checksum-mismatch');
+    expect(e.file).toBe('model.onnx');
+  });
+
+  it('names a truncated download', async () => {
+    const e = await loadError(server((name, b) => (name === 'weights.safetensors' ? b.slice(0, 1000) : b)).fetchFn);
+    expect(e.code).toBe('truncated');
+    expect(e.message).toContain('1000 of');
+  });
+
+  it('names a missing file', async () => {
+    const e = await loadError(server((name, b) => (name === 'tokenizer.json' ? null : b)).fetchFn);
+    expect(e.code).toBe('file-missing');
+    expect(e.file).toBe('tokenizer.json');
+  });
+
+  it('refuses a manifest that is not JSON', async () => {
+    const e = await loadError(server((name, b) => (name === 'manifest.json' ? new TextEncoder().encode('{oops') : b)).fetchFn);
+    expect(e.code).toBe('manifest-invalid');
+  });
+});

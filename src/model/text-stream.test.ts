@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { TextStream } from './text-stream';
+
+// A byte-level toy vocabulary: ids are UTF-8 bytes, decoded as a real tokenizer would (lossy on partial characters).
+const decode = (ids: number[]) => new TextDecoder().decode(Uint8Array.from(ids));
+
+describe('TextStream', () => {
+  it('streams whole characters only and ends with the full text', () => {
+    const bytes = [...new TextEncoder().encode('né 😀!')];
+    const s = new TextStream(decode);
+    const deltas = bytes.map((b) => s.push(b));
+    expect(deltas.join('')).toBe('né 😀!');
+    expect(deltas.some((d) => d.includes('\uFFFD'))).toBe(false);
+    expect(s.text).toBe('né 😀!');
+  });
+
+  it('does not hold back forever when a model emits stray bytes', () => {
+    const s = new TextStream(decode, 4);
+    const deltas = [0xf0, 0xf0, 0xf0, 0xf0, 0xf0, 0xf0].map((b) => s.push(b));
+    expect(deltas.filter((d) => d.length > 0).length).toBeGreaterThan(0);
+  });
+
+  it('has empty text before any token', () => {
+    expect(new TextStream(decode).text).toBe('');
+  });
+});
