@@ -17,8 +17,10 @@ from pathlib import Path
 import torch
 import transformers
 
+from ..hypernet import HypernetConfig, Hypernetwork, compose_slots, save_hypernet
 from ..model import LoraSpec, ModelConfig, Transformer, generate, init_weights
-from ..tokenizer import train_bpe
+from ..skill_encoder import encode_skill
+from ..tokenizer import BOS, train_bpe
 from .pack import export_pack, random_lora
 
 CONFIG = ModelConfig(
@@ -26,6 +28,15 @@ CONFIG = ModelConfig(
     head_dim=16, intermediate_size=128, max_position_embeddings=512, rms_norm_eps=1e-5, tie_word_embeddings=True,
 )
 LORA = LoraSpec(rank=4, alpha=8.0, target_modules=["q_proj", "v_proj", "down_proj"], slots=4)
+ENCODER_LAYERS = [0, 1]
+HYPERNET = dict(d_model=32, num_heads=4, mlp_hidden=64)
+SKILL = """---
+name: branch-names
+description: How we name git branches.
+---
+Branch names are `<type>/<ticket>-<slug>`: type is feat, fix or chore; the slug is lower-case words joined by hyphens.
+"""
+CHUNK_TOKENS = 24  # tiny on purpose: the fixture skill spans several chunks, as long skills do
 MESSAGES = [{"role": "user", "content": "Write a branch name for: fix login timeout"}]
 
 
@@ -61,6 +72,28 @@ def transformers_reference(model: Transformer, lora: dict | None, ids: torch.Ten
         return hf(ids).logits[0, -1]
 
 
+def write_hypernet_fixture(model: Transformer, hypernet: Hypernetwork, tok, prompt_ids: list[int], path: Path) -> None:
+    """Skill text -> encoder states -> hypernetwork -> LoRA -> logits, every stage recorded for the browser tests."""
+    skill_ids = tok.encode(SKILL).ids
+    hidden = encode_skill(model, skill_ids, tok.token_to_id(BOS), ENCODER_LAYERS, CHUNK_TOKENS)
+    with torch.no_grad():
+        pooled = hypernet.pool(hidden[None])[0]
+        lora = {m: (a[0], b[0]) for m, (a, b) in hypernet(hidden[None]).items()}
+        stacked = compose_slots([lora], [1.0], LORA)
+        logits, _, _ = model(torch.tensor([prompt_ids]), lora=stacked)
+    flat = lambda t: [round(float(v), 7) for v in t.flatten()]  # noqa: E731
+    path.write_text(json.dumps({
+        "skill": SKILL,
+        "skillIds": skill_ids,
+        "chunkTokens": CHUNK_TOKENS,
+        "encoderHidden": {"shape": list(hidden.shape), "data": flat(hidden)},
+        "pooled": {"shape": list(pooled.shape), "data": flat(pooled)},
+        "lora": {m: {"A": flat(a), "B": flat(b), "shapeA": list(a.shape), "shapeB": list(b.shape)} for m, (a, b) in lora.items()},
+        "promptIds": prompt_ids,
+        "logitsWithAdapter": flat(logits[0, -1]),
+    }) + "\n")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--out", type=Path, default=Path("public/models/tiny-random"))
@@ -74,9 +107,17 @@ def main() -> None:
         model = Transformer(CONFIG)
         init_weights(model, args.seed, std=0.08)
         model.eval()
+        # A random hypernetwork with non-zero B heads, so the browser path is tested on real numbers.
+        torch.manual_seed(args.seed + 2)
+        hypernet = Hypernetwork(HypernetConfig.for_base(CONFIG, LORA, num_encoder_layers=len(ENCODER_LAYERS), **HYPERNET)).eval()
+        with torch.no_grad():
+            for head in hypernet.head_b:
+                head.weight.normal_(0, 0.05)
+        hypernet_file = Path(tmp) / "hypernet.safetensors"
+        save_hypernet(hypernet, hypernet_file, CHUNK_TOKENS, {"seed": args.seed, "kind": "random-init"})
         export_pack(
             model, Path(tmp), args.out, pack_id="tiny-random", name="Tiny random (tests)",
-            lora=LORA, encoder_layers=[0, 1],
+            lora=LORA, encoder_layers=ENCODER_LAYERS, extra_files=[hypernet_file],
             license_info={"name": "MIT", "note": "Random weights made by this project for tests."},
             provenance={"seed": args.seed, "kind": "random-init"},
         )
@@ -102,6 +143,7 @@ def main() -> None:
     }
     args.fixture.parent.mkdir(parents=True, exist_ok=True)
     args.fixture.write_text(json.dumps(fixture) + "\n")
+    write_hypernet_fixture(model, hypernet, tok, ids, args.fixture.with_name("tiny-random-hypernet.json"))
     print(f"wrote {args.out} and {args.fixture}")
 
 

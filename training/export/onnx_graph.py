@@ -5,6 +5,10 @@ standard opset-17 ops, weights as external data pointing into weights.safetensor
 copy both engines read), LoRA as graph inputs, logits for the last position only, and the
 hidden states of the encoder layers as an extra output. The PyTorch model in training/model.py
 is the reference this graph is tested against.
+
+With a QuantScheme the projections and the LM head run as com.microsoft MatMulNBits on the
+block-quantized tensors of quant.py, and the embedding lookup gathers the quantized rows of that same
+table and dequantizes them with standard ops, so one copy of the 8-bit table serves both.
 """
 from __future__ import annotations
 
@@ -15,8 +19,10 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from ..model import LoraSpec, ModelConfig
+from .quant import TENSOR_SUFFIXES, QuantScheme
 
 OPSET = 17
+MS_DOMAIN, MS_OPSET = "com.microsoft", 1  # onnxruntime's contrib ops (MatMulNBits), used by quantized graphs only
 NEG_INF = -1e9  # additive mask value: exp underflows to 0 without producing NaN on fully masked rows
 
 
@@ -70,7 +76,8 @@ def lora_input_names(module: str) -> tuple[str, str]:
     return f"lora.{module}.A", f"lora.{module}.B"
 
 
-def build_decoder(config: ModelConfig, lora: LoraSpec, weights: dict[str, ExternalTensor], weights_file: str, encoder_layers: list[int]) -> onnx.ModelProto:
+def build_decoder(config: ModelConfig, lora: LoraSpec, weights: dict[str, ExternalTensor], weights_file: str, encoder_layers: list[int],
+                  quant: QuantScheme | None = None) -> onnx.ModelProto:
     c, g = config, GraphBuilder()
     for t in weights.values():
         g.external(t, weights_file)
@@ -107,10 +114,39 @@ def build_decoder(config: ModelConfig, lora: LoraSpec, weights: dict[str, Extern
         w = g.op("Add", weight, g.const(c.norm_weight_offset, np.float32)) if c.norm_weight_offset else weight
         return g.op("Mul", normed, w)
 
+    def quantized(weight: str) -> tuple[str, str, str | None]:
+        """Names of a weight's quantized data, scales and zero points (None: the default zero point)."""
+        if quant is None:
+            raise ValueError(f"{weight}: the weights are block-quantized but no QuantScheme was given")
+        data, scales, zeros = (weight + TENSOR_SUFFIXES[k] for k in ("data", "scales", "zero_points"))
+        return data, scales, zeros if zeros in weights else None
+
+    def project(x2d: str, weight: str, bias: str | None = None) -> str:
+        """x2d [N, in] times weight [out, in] transposed: Gemm on float weights, MatMulNBits on quantized ones."""
+        if weight in weights:
+            return g.op("Gemm", x2d, weight, *([bias] if bias else []), transB=1)
+        data, scales, zeros = quantized(weight)
+        out_features, blocks, blob = weights[data].shape
+        y = g.op("MatMulNBits", x2d, data, scales, *([zeros] if zeros else []), domain=MS_DOMAIN,
+                 K=blocks * quant.block_size, N=out_features, bits=blob * 8 // quant.block_size, block_size=quant.block_size)
+        return g.op("Add", y, bias) if bias else y
+
+    def embed(ids: str) -> str:
+        """Token embeddings [batch, sequence, ...] (the row layout is flattened by the caller)."""
+        table = "model.embed_tokens.weight"
+        if table in weights:
+            return g.op("Gather", table, ids, axis=0)
+        data, scales, zeros = quantized(table)
+        if zeros is not None or weights[data].shape[2] != quant.block_size:
+            raise ValueError(f"{table}: the embedding lookup reads symmetric 8-bit blocks only")
+        # Dequantize only the gathered rows: (code - 128) * block scale, codes [batch, sequence, blocks, block_size].
+        codes = g.op("Cast", g.op("Gather", data, ids, axis=0), to=f32)
+        block_scales = g.op("Unsqueeze", g.op("Gather", scales, ids, axis=0), g.const([-1]))
+        return g.op("Mul", g.op("Sub", codes, g.const(128.0, np.float32)), block_scales)
+
     def linear(x2d: str, prefix: str, module: str, layer: int) -> str:
         bias = f"{prefix}.{module}.bias"
-        args = [x2d, f"{prefix}.{module}.weight"] + ([bias] if bias in weights else [])
-        y = g.op("Gemm", *args, transB=1)
+        y = project(x2d, f"{prefix}.{module}.weight", bias if bias in weights else None)
         if module in lora.target_modules:
             a_name, b_name = lora_input_names(module)
             idx = g.const(layer)
@@ -156,7 +192,7 @@ def build_decoder(config: ModelConfig, lora: LoraSpec, weights: dict[str, Extern
         return g.op("Transpose", reshape(x2d, batch, seq, n, c.head_dim), perm=[0, 2, 1, 3])
 
     groups = c.num_attention_heads // c.num_key_value_heads
-    x = g.op("Gather", "model.embed_tokens.weight", "input_ids", axis=0)
+    x = embed("input_ids")
     if c.embedding_scale != 1.0:
         x = g.op("Mul", x, g.const(c.embedding_scale, np.float32))
     x = reshape(x, g.const([-1]), c.hidden_size)
@@ -205,7 +241,7 @@ def build_decoder(config: ModelConfig, lora: LoraSpec, weights: dict[str, Extern
     # Logits for the last position only: decode needs no more, and the LM head dominates cost.
     last = reshape(g.op("Gather", reshape(x, batch, seq, c.hidden_size), g.op("Sub", g.op("Squeeze", seq), g.const(1)), axis=1), batch, c.hidden_size)
     lm_head = "model.embed_tokens.weight" if c.tie_word_embeddings else "lm_head.weight"
-    logits = g.op("Gemm", rms_norm(last, "model.norm.weight"), lm_head, transB=1)
+    logits = project(rms_norm(last, "model.norm.weight"), lm_head)
     if c.final_logit_softcapping:
         cap = g.const(c.final_logit_softcapping, np.float32)
         logits = g.op("Mul", g.op("Tanh", g.op("Div", logits, cap)), cap)
@@ -217,6 +253,7 @@ def build_decoder(config: ModelConfig, lora: LoraSpec, weights: dict[str, Extern
         outputs += [helper.make_tensor_value_info(f"present.{i}.{kv}", f32, ["batch", c.num_key_value_heads, "total_sequence", c.head_dim]) for kv in ("key", "value")]
     outputs.append(helper.make_tensor_value_info("encoder_hidden_states", f32, [len(encoder_layers), "batch", "sequence", c.hidden_size]))
     graph = helper.make_graph(g.nodes, "decoder", inputs, outputs, initializer=g.initializers)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="parametric-skills")
+    opsets = [helper.make_opsetid("", OPSET)] + ([helper.make_opsetid(MS_DOMAIN, MS_OPSET)] if quant else [])
+    model = helper.make_model(graph, opset_imports=opsets, producer_name="parametric-skills")
     model.ir_version = 8
     return model

@@ -13,15 +13,20 @@ from pathlib import Path
 import numpy as np
 import onnx
 import torch
+from onnx import TensorProto
 from safetensors.numpy import save_file
 
 from ..model import LoraSpec, ModelConfig, Transformer
 from .onnx_graph import ExternalTensor, build_decoder
+from .quant import QuantScheme, dequantize_state, quantize_state
 
 PACK_FORMAT = "parametric-skills-pack"
 PACK_FORMAT_VERSION = 1
+# Bump when export_pack writes different files for the same model, so that cached packs are rebuilt.
+EXPORTER_VERSION = 1
 WEIGHTS_FILE = "weights.safetensors"
 MODEL_FILE = "model.onnx"
+ONNX_DTYPES = {"F32": TensorProto.FLOAT, "U8": TensorProto.UINT8}
 
 
 def camel(name: str) -> str:
@@ -53,8 +58,8 @@ def write_weights(state: dict[str, np.ndarray], path: Path, metadata: dict[str, 
         if name == "__metadata__":
             continue
         begin, end = info["data_offsets"]
-        assert info["dtype"] == "F32", f"{name}: only F32 weights are written for now"
-        out[name] = ExternalTensor(name, info["shape"], base + begin, end - begin)
+        assert info["dtype"] in ONNX_DTYPES, f"{name}: {info['dtype']} weights cannot be referenced by the graph"
+        out[name] = ExternalTensor(name, info["shape"], base + begin, end - begin, ONNX_DTYPES[info["dtype"]])
     return out
 
 
@@ -76,13 +81,18 @@ def export_pack(
     license_info: dict,
     provenance: dict,
     extra_files: list[Path] = (),
+    quant: QuantScheme | None = None,
 ) -> dict:
-    """Write every file of a pack into `out` and return the manifest."""
+    """Write every file of a pack into `out` and return the manifest; `quant` block-quantizes the weights."""
     out.mkdir(parents=True, exist_ok=True)
     config: ModelConfig = model.config
     state = {k: v.detach().float().numpy() for k, v in model.state_dict().items()}
-    weights = write_weights(state, out / WEIGHTS_FILE, {"format": PACK_FORMAT, "pack": pack_id})
-    graph = build_decoder(config, lora, weights, WEIGHTS_FILE, encoder_layers)
+    metadata = {"format": PACK_FORMAT, "pack": pack_id}
+    if quant is not None:
+        state = quantize_state(state, quant)
+        metadata["weights"] = json.dumps(quant.to_manifest())
+    weights = write_weights(state, out / WEIGHTS_FILE, metadata)
+    graph = build_decoder(config, lora, weights, WEIGHTS_FILE, encoder_layers, quant)
     onnx.save_model(graph, str(out / MODEL_FILE))
     files = [(MODEL_FILE, "model"), (WEIGHTS_FILE, "weights")]
     for fname, role in (("tokenizer.json", "tokenizer"), ("tokenizer_config.json", "tokenizer_config")):
@@ -97,6 +107,11 @@ def export_pack(
     eos = tok_config.get("eos_token")
     eos_names = [eos] if isinstance(eos, str) else list(eos or [])
     eos_names += [t for t in tok_config.get("extra_eos_tokens", []) if t not in eos_names]
+    eos_ids = [vocab_ids[t] for t in eos_names if t in vocab_ids]
+    # A checkpoint's generation_config.json may list more stop tokens (Gemma's <end_of_turn>).
+    gen_path = tokenizer_dir / "generation_config.json"
+    gen_eos = json.loads(gen_path.read_text()).get("eos_token_id") if gen_path.is_file() else None
+    eos_ids += [t for t in ([gen_eos] if isinstance(gen_eos, int) else gen_eos or []) if t not in eos_ids]
     manifest = {
         "format": PACK_FORMAT,
         "formatVersion": PACK_FORMAT_VERSION,
@@ -105,11 +120,11 @@ def export_pack(
         "architecture": camel_dict(asdict(config)),
         "lora": camel_dict(asdict(lora)),
         "encoder": {"layers": encoder_layers},
-        "generation": {"eosTokenIds": [vocab_ids[t] for t in eos_names if t in vocab_ids], "contextLength": config.max_position_embeddings},
-        "weights": {"dtype": "float32"},
+        "generation": {"eosTokenIds": eos_ids, "contextLength": config.max_position_embeddings},
+        "weights": {"dtype": "float32"} if quant is None else {"dtype": quant.name, "quantization": quant.to_manifest()},
         "files": [{"name": f, "role": role, "bytes": (out / f).stat().st_size, "sha256": sha256_file(out / f)} for f, role in files],
         "license": license_info,
-        "provenance": {**provenance, "commit": git_commit(), "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "provenance": {**provenance, "exporterVersion": EXPORTER_VERSION, "commit": git_commit(), "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                        "command": " ".join([Path(sys.executable).name, *sys.argv])},
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
@@ -117,15 +132,20 @@ def export_pack(
 
 
 def load_pack_model(pack_dir: Path) -> tuple[Transformer, dict]:
-    """Rebuild the PyTorch model from a pack (the reference the tests compare engines against)."""
-    from safetensors.torch import load_file
+    """Rebuild the PyTorch model from a pack (the reference the tests compare engines against);
+    quantized weights come back dequantized, exactly as the graph computes with them."""
+    from safetensors.numpy import load_file
 
     manifest = json.loads((pack_dir / "manifest.json").read_text())
     arch = {k: v for k, v in manifest["architecture"].items()}
     fields = ModelConfig.__dataclass_fields__
     config = ModelConfig(**{f: arch[camel(f)] for f in fields if camel(f) in arch})
     model = Transformer(config)
-    model.load_state_dict({k: v for k, v in load_file(pack_dir / WEIGHTS_FILE).items()})
+    state = load_file(pack_dir / WEIGHTS_FILE)
+    quantization = manifest["weights"].get("quantization")
+    if quantization:
+        state = dequantize_state(state, quantization["blockSize"])
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
     return model.eval(), manifest
 
 

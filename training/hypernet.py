@@ -1,0 +1,167 @@
+"""The hypernetwork: skill text hidden states -> LoRA A and B for every (layer, module) target.
+
+Forward for one skill, h = base hidden states of the skill text at the encoder layers [E, T, H]:
+  1. x = sum_e softmax(layer_mix)_e * h_e                         [T, H]   learned mix of encoder layers
+  2. u = rmsnorm(x) * in_norm @ in_proj.weight^T + in_proj.bias   [T, D]
+  3. attention pooling, one learned query per target, P heads:
+     k = u @ k_proj^T, v = u @ v_proj^T; a = softmax_t(q_h . k_h / sqrt(D/P)); z = concat_h(a v_h) @ o_proj^T   [N, D]
+  4. z = z + fc2(gelu_tanh(fc1(rmsnorm(z) * mlp_norm)))           [N, D]
+  5. z = rmsnorm(z) * out_norm
+  6. per module m: A = (z_n @ head_a[m]^T + bias).view(in, r); B = (z_n @ head_b[m]^T + bias).view(r, out)
+Targets are ordered layer-major: n = layer * len(modules) + module_index. head_b starts at zero, so a
+fresh hypernetwork yields B = 0: the adapted model starts as the base model.
+
+The WGSL kernels (src/kernels/) and the TypeScript CPU path implement exactly these steps and are
+tested against this module's outputs.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .model import LoraSpec, ModelConfig
+
+HYPERNET_FORMAT = "parametric-skills-hypernet"
+HYPERNET_FORMAT_VERSION = 1
+RMS_EPS = 1e-6
+
+
+@dataclass
+class HypernetConfig:
+    hidden_size: int  # base model hidden size H
+    num_encoder_layers: int  # E
+    num_layers: int  # base model layers that get adapters
+    modules: list[str]
+    module_in: list[int]
+    module_out: list[int]
+    rank: int
+    d_model: int = 256
+    num_heads: int = 4
+    mlp_hidden: int = 512
+    a_init_std: float = 0.02
+
+    @classmethod
+    def for_base(cls, base: ModelConfig, lora: LoraSpec, num_encoder_layers: int, **kw) -> "HypernetConfig":
+        shapes = [base.module_shape(m) for m in lora.target_modules]
+        return cls(hidden_size=base.hidden_size, num_encoder_layers=num_encoder_layers, num_layers=base.num_hidden_layers,
+                   modules=list(lora.target_modules), module_in=[s[0] for s in shapes], module_out=[s[1] for s in shapes],
+                   rank=lora.rank, **kw)
+
+    @property
+    def num_targets(self) -> int:
+        return self.num_layers * len(self.modules)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+
+def rms_norm(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + RMS_EPS) * weight
+
+
+class Hypernetwork(nn.Module):
+    def __init__(self, config: HypernetConfig):
+        super().__init__()
+        c = self.config = config
+        self.layer_mix = nn.Parameter(torch.zeros(c.num_encoder_layers))
+        self.in_norm = nn.Parameter(torch.ones(c.hidden_size))
+        self.in_proj = nn.Linear(c.hidden_size, c.d_model)
+        self.queries = nn.Parameter(torch.randn(c.num_targets, c.d_model) * 0.02)
+        self.k_proj = nn.Linear(c.d_model, c.d_model, bias=False)
+        self.v_proj = nn.Linear(c.d_model, c.d_model, bias=False)
+        self.o_proj = nn.Linear(c.d_model, c.d_model, bias=False)
+        self.mlp_norm = nn.Parameter(torch.ones(c.d_model))
+        self.fc1 = nn.Linear(c.d_model, c.mlp_hidden)
+        self.fc2 = nn.Linear(c.mlp_hidden, c.d_model)
+        self.out_norm = nn.Parameter(torch.ones(c.d_model))
+        self.head_a = nn.ModuleList(nn.Linear(c.d_model, i * c.rank) for i in c.module_in)
+        self.head_b = nn.ModuleList(nn.Linear(c.d_model, c.rank * o) for o in c.module_out)
+        with torch.no_grad():
+            for i, head in zip(c.module_in, self.head_a):
+                # A starts near a random projection of unit scale, as PEFT's kaiming init does for LoRA A.
+                head.weight.normal_(0, c.a_init_std)
+                head.bias.normal_(0, 1 / math.sqrt(i))
+            for head in self.head_b:
+                head.weight.zero_()
+                head.bias.zero_()
+
+    def pool(self, hidden: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """hidden [B, E, T, H] (mask [B, T], 1 = token) -> one vector per target [B, N, D]."""
+        c = self.config
+        x = torch.einsum("e,betd->btd", self.layer_mix.softmax(0), hidden)
+        u = self.in_proj(rms_norm(x, self.in_norm))
+        bsz, t, d = u.shape
+        hd = d // c.num_heads
+        k = self.k_proj(u).view(bsz, t, c.num_heads, hd).transpose(1, 2)  # [B, P, T, hd]
+        v = self.v_proj(u).view(bsz, t, c.num_heads, hd).transpose(1, 2)
+        q = self.queries.view(c.num_targets, c.num_heads, hd).transpose(0, 1)  # [P, N, hd]
+        scores = torch.einsum("pnd,bptd->bpnt", q, k) / math.sqrt(hd)
+        if mask is not None:
+            scores = scores.masked_fill(~mask[:, None, None, :].bool(), float("-inf"))
+        z = torch.einsum("bpnt,bptd->bpnd", scores.softmax(-1), v).transpose(1, 2).reshape(bsz, c.num_targets, d)
+        z = self.o_proj(z)
+        z = z + self.fc2(F.gelu(self.fc1(rms_norm(z, self.mlp_norm)), approximate="tanh"))
+        return rms_norm(z, self.out_norm)
+
+    def forward(self, hidden: torch.Tensor, mask: torch.Tensor | None = None) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+        """LoRA per module: A [B, layers, in, r], B [B, layers, r, out] (scale not applied)."""
+        c = self.config
+        z = self.pool(hidden, mask).view(-1, c.num_layers, len(c.modules), c.d_model)
+        out = {}
+        for mi, m in enumerate(c.modules):
+            zi = z[:, :, mi]
+            a = self.head_a[mi](zi).view(-1, c.num_layers, c.module_in[mi], c.rank)
+            b = self.head_b[mi](zi).view(-1, c.num_layers, c.rank, c.module_out[mi])
+            out[m] = (a, b)
+        return out
+
+
+def compose_slots(adapters: list[dict[str, tuple[torch.Tensor, torch.Tensor]]], scales: list[float], lora: LoraSpec) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """Rank-concatenate up to `slots` adapters (each A [L,in,r], B [L,r,out]) into the engine's stacked
+    LoRA inputs, with alpha / r and each adapter's own scale folded into B; unused slots stay zero."""
+    if len(adapters) > lora.slots:
+        raise ValueError(f"{len(adapters)} adapters, but the pack has {lora.slots} slots")
+    out = {}
+    for m in lora.target_modules:
+        a0, b0 = adapters[0][m] if adapters else (None, None)
+        if a0 is None:
+            raise ValueError("compose_slots needs at least one adapter")
+        layers, fan_in, r = a0.shape
+        fan_out = b0.shape[-1]
+        a = a0.new_zeros(layers, fan_in, lora.total_rank)
+        b = b0.new_zeros(layers, lora.total_rank, fan_out)
+        for s, (adapter, scale) in enumerate(zip(adapters, scales)):
+            a[:, :, s * r:(s + 1) * r] = adapter[m][0]
+            b[:, s * r:(s + 1) * r] = adapter[m][1] * (lora.alpha / lora.rank) * scale
+        out[m] = (a, b)
+    return out
+
+
+def save_hypernet(model: Hypernetwork, path, chunk_tokens: int, provenance: dict) -> None:
+    """Config in the safetensors __metadata__; chunkTokens is the skill encoder's chunk length, shared with training."""
+    from safetensors.torch import save_file
+
+    meta = {"format": HYPERNET_FORMAT, "formatVersion": str(HYPERNET_FORMAT_VERSION), "config": model.config.to_json(),
+            "chunkTokens": str(chunk_tokens), "provenance": json.dumps(provenance)}
+    save_file({k: v.detach().contiguous().float() for k, v in model.state_dict().items()}, str(path), metadata=meta)
+
+
+def load_hypernet(path) -> Hypernetwork:
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    with safe_open(str(path), "pt") as f:
+        meta = f.metadata()
+    if meta.get("format") != HYPERNET_FORMAT or meta.get("formatVersion") != str(HYPERNET_FORMAT_VERSION):
+        raise ValueError(f"{path}: not a {HYPERNET_FORMAT} v{HYPERNET_FORMAT_VERSION} file")
+    model = Hypernetwork(HypernetConfig(**json.loads(meta["config"])))
+    model.load_state_dict(load_file(str(path)))
+    return model.eval()
+
+
+__all__ = ["HypernetConfig", "Hypernetwork", "compose_slots", "save_hypernet", "load_hypernet"]

@@ -1,0 +1,71 @@
+"""Hypernetwork shapes, initial state, masking, slot composition and the file format."""
+import tempfile
+from pathlib import Path
+
+import torch
+
+from training.hypernet import HypernetConfig, Hypernetwork, compose_slots, load_hypernet, save_hypernet
+from training.model import LoraSpec, ModelConfig, Transformer, init_weights
+
+BASE = ModelConfig(vocab_size=64, hidden_size=32, num_hidden_layers=3, num_attention_heads=4, num_key_value_heads=2,
+                   head_dim=8, intermediate_size=48)
+LORA = LoraSpec(rank=4, alpha=8.0, target_modules=["q_proj", "v_proj", "down_proj"], slots=3)
+
+
+def make(seed=0, random_b=True) -> Hypernetwork:
+    torch.manual_seed(seed)
+    h = Hypernetwork(HypernetConfig.for_base(BASE, LORA, num_encoder_layers=2, d_model=32, num_heads=4, mlp_hidden=64))
+    if random_b:
+        with torch.no_grad():
+            for head in h.head_b:
+                head.weight.normal_(0, 0.05)
+    return h.eval()
+
+
+def test_shapes_and_zero_b_at_init():
+    h = make(random_b=False)
+    out = h(torch.randn(2, 2, 7, 32))
+    for m, (a, b) in out.items():
+        fan_in, fan_out = BASE.module_shape(m)
+        assert a.shape == (2, 3, fan_in, 4) and b.shape == (2, 3, 4, fan_out)
+        assert torch.count_nonzero(b) == 0 and a.abs().mean() > 0
+
+
+def test_padding_mask_equals_unpadded_skill():
+    h = make()
+    x = torch.randn(1, 2, 5, 32)
+    padded = torch.cat([x, torch.randn(1, 2, 3, 32) * 100], dim=2)
+    mask = torch.tensor([[1] * 5 + [0] * 3])
+    with torch.no_grad():
+        want, got = h(x), h(padded, mask)
+    for m in want:
+        assert torch.allclose(want[m][1], got[m][1], atol=1e-5)
+
+
+def test_compose_slots_equals_sum_of_scaled_deltas():
+    base = Transformer(BASE)
+    init_weights(base, 0, std=0.1)
+    h = make()
+    with torch.no_grad():
+        adapters = [{m: (a[0], b[0]) for m, (a, b) in h(torch.randn(1, 2, 6, 32)).items()} for _ in range(2)]
+    scales = [1.0, 0.5]
+    stacked = compose_slots(adapters, scales, LORA)
+    x = torch.randn(4, 32)
+    for m, (a, b) in stacked.items():
+        want = sum(s * (LORA.alpha / LORA.rank) * (x @ ad[m][0][1] @ ad[m][1][1]) for ad, s in zip(adapters, scales)) if m != "down_proj" else None
+        if want is not None:
+            assert torch.allclose(x @ a[1] @ b[1], want, atol=1e-5)
+        assert torch.count_nonzero(a[:, :, 2 * LORA.rank:]) == 0  # the third slot is unused
+
+
+def test_file_round_trip():
+    h = make()
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "hypernet.safetensors"
+        save_hypernet(h, path, 64, {"seed": 0})
+        again = load_hypernet(path)
+    x = torch.randn(1, 2, 4, 32)
+    with torch.no_grad():
+        for m, (a, b) in h(x).items():
+            a2, b2 = again(x)[m]
+            assert torch.equal(a, a2) and torch.equal(b, b2)

@@ -1,0 +1,454 @@
+"""Train the small pack's llama-style model from scratch to follow a skill given in context.
+
+    python -m training.train_small --config training/configs/small.json [--key=value ...]
+
+One config file per run (nanoGPT style); `--key=value` overrides any field. The run folder
+(`out_dir`, git-ignored) holds the tokenizer, `ckpt.pt` (written every `checkpoint_every_s` and at the end)
+and `log.jsonl`; running the same command again resumes from `ckpt.pt`.
+
+Data: every train-split skill's SKILL.md as the system turn, then its conversations; the loss is on the
+assistant turns marked `target` (their content and the closing <|im_end|>) only. A fraction of rows drops
+the system turn, so the model also learns to answer without the skill (the base that adapters modify).
+All conversations of one skill share one copy of the skill in a row: each conversation attends to the
+skill prefix and to itself only, with positions continuing after the prefix, which is exactly the same
+computation as separate examples but costs the skill's tokens once. Epoch 0 uses train.jsonl; later
+epochs re-render each train skill (same family, parameters and train phrasing, new wording and examples)
+with fresh conversations, so repeated epochs do not repeat text.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import shlex
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from tokenizers import Tokenizer
+
+from .model import ModelConfig, Transformer, count_params, init_weights, rope_cos_sin
+from .tokenizer import BOS, IM_END, IM_START, train_bpe
+
+ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS: dict[str, Any] = {
+    "out_dir": "training/runs/small",
+    "data_dir": "training/data",
+    "seed": 0,
+    "vocab_size": 4096,
+    "model": {"hidden_size": 256, "num_hidden_layers": 6, "num_attention_heads": 4, "num_key_value_heads": 4,
+              "head_dim": 64, "intermediate_size": 768, "max_position_embeddings": 1536, "rope_theta": 10000.0},
+    "max_row_tokens": 1536,  # one skill prefix plus as many of its conversations as fit
+    "batch_tokens": 12288,  # padded tokens per optimizer step
+    "no_skill_fraction": 0.1,
+    "max_tokens": 8_000_000,  # training length in (non-pad) tokens; the LR schedule spans it
+    "lr": 2e-3,
+    "min_lr": 2e-4,
+    "warmup_steps": 100,
+    "weight_decay": 0.1,
+    "grad_clip": 1.0,
+    "threads": 2,
+    "checkpoint_every_s": 240,
+    "log_every": 10,
+    "valid_rows": 48,
+    "valid_every_steps": 200,
+    "max_skills": 0,  # >0: use only this many train skills (smoke tests)
+}
+
+
+# ---------------------------------------------------------------- config
+
+def parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def load_config(path: str | Path | None, overrides: list[str]) -> dict[str, Any]:
+    """Defaults, then the config file, then `--key=value` (or `--model.hidden_size=128`) overrides."""
+    cfg = json.loads(json.dumps(DEFAULTS))
+    if path:
+        for key, value in json.loads(Path(path).read_text()).items():
+            if isinstance(value, dict) and isinstance(cfg.get(key), dict):
+                cfg[key].update(value)
+            else:
+                cfg[key] = value
+    for arg in overrides:
+        if not arg.startswith("--") or "=" not in arg:
+            raise SystemExit(f"override {arg!r} must look like --key=value")
+        key, value = arg[2:].split("=", 1)
+        *parents, leaf = key.split(".")
+        node = cfg
+        for p in parents:
+            node = node[p]
+        if leaf not in node:
+            raise SystemExit(f"unknown config key {key!r}")
+        node[leaf] = parse_value(value)
+    return cfg
+
+
+def model_config(cfg: dict[str, Any]) -> ModelConfig:
+    return ModelConfig(type="llama", vocab_size=cfg["vocab_size"], tie_word_embeddings=True, **cfg["model"])
+
+
+# ---------------------------------------------------------------- chat encoding
+
+class ChatEncoder:
+    """Token ids of the chat template (tokenizer.CHAT_TEMPLATE), turn by turn, with a mask of answer tokens.
+
+    Encoding piece by piece equals encoding the rendered template, because special tokens always split
+    the text; tests check it against transformers' apply_chat_template."""
+
+    def __init__(self, tok: Tokenizer):
+        self.tok = tok
+        self.bos, self.im_start, self.im_end = (tok.token_to_id(t) for t in (BOS, IM_START, IM_END))
+        self.newline = tok.encode("\n").ids
+
+    def turn(self, role: str, content: str, target: bool = False) -> tuple[list[int], list[int]]:
+        """<|im_start|>role\\ncontent<|im_end|>\\n; mask 1 on the content tokens and <|im_end|> when target."""
+        header = role + "\n"
+        enc = self.tok.encode(header + content)
+        mask = [int(target and start >= len(header)) for start, _ in enc.offsets]
+        return [self.im_start, *enc.ids, self.im_end, *self.newline], [0, *mask, int(target), *[0] * len(self.newline)]
+
+    def prefix(self, skill_md: str | None) -> list[int]:
+        """<|bos|> and, when the skill is given in context, its system turn."""
+        return [self.bos] + (self.turn("system", skill_md)[0] if skill_md is not None else [])
+
+    def conversation(self, messages: list[dict]) -> tuple[list[int], list[int]]:
+        ids, mask = [], []
+        for m in messages:
+            i, k = self.turn(m["role"], m["content"], m["role"] == "assistant" and bool(m.get("target")))
+            ids += i
+            mask += k
+        return ids, mask
+
+    def prompt(self, skill_md: str | None, messages: list[dict]) -> list[int]:
+        """Ids up to the generation prompt `<|im_start|>assistant\\n` (add_generation_prompt=True)."""
+        return self.prefix(skill_md) + self.conversation(messages)[0] + [self.im_start] + self.tok.encode("assistant\n").ids
+
+
+# ---------------------------------------------------------------- rows and batches
+
+@dataclass
+class Row:
+    ids: list[int]
+    mask: list[int]  # 1 where the token is an answer token the model must predict
+    segment: list[int]  # 0 = shared prefix, k = k-th conversation
+    position: list[int]
+
+
+def pack_rows(prefix: list[int], convs: list[tuple[list[int], list[int]]], max_tokens: int) -> list[Row]:
+    """Greedily put conversations after one copy of the prefix; conversations that would overflow start a new row."""
+    rows, current = [], None
+    for ids, mask in convs:
+        room = max_tokens - len(prefix)
+        ids, mask = ids[:room], mask[:room]  # only a conversation longer than the whole context is cut
+        if current is None or len(current.ids) + len(ids) > max_tokens:
+            current = Row(list(prefix), [0] * len(prefix), [0] * len(prefix), list(range(len(prefix))))
+            rows.append(current)
+        seg = max(current.segment) + 1
+        current.ids += ids
+        current.mask += mask
+        current.segment += [seg] * len(ids)
+        current.position += range(len(prefix), len(prefix) + len(ids))
+    return rows
+
+
+def collate(rows: list[Row], pad_id: int) -> dict[str, torch.Tensor]:
+    t = max(len(r.ids) for r in rows)
+    pad = lambda seq, v: seq + [v] * (t - len(seq))  # noqa: E731
+    return {
+        "ids": torch.tensor([pad(r.ids, pad_id) for r in rows]),
+        "mask": torch.tensor([pad(r.mask, 0) for r in rows], dtype=torch.bool),
+        "segment": torch.tensor([pad(r.segment, -1) for r in rows]),
+        "position": torch.tensor([pad(r.position, 0) for r in rows]),
+    }
+
+
+def make_batches(rows: list[Row], batch_tokens: int, rng: random.Random) -> list[list[Row]]:
+    """Sort by length so rows of one batch pad little, cut by padded-token budget, then shuffle the batches."""
+    rows = sorted(rows, key=lambda r: len(r.ids))
+    batches, current = [], []
+    for r in rows:
+        if current and len(r.ids) * (len(current) + 1) > batch_tokens:
+            batches.append(current)
+            current = []
+        current.append(r)
+    if current:
+        batches.append(current)
+    rng.shuffle(batches)
+    return batches
+
+
+# ---------------------------------------------------------------- data
+
+def read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+class SkillData:
+    """Train skills and their conversations, per epoch; validation rows from the `valid` subset."""
+
+    def __init__(self, data_dir: Path, max_skills: int = 0):
+        from .skills import Skill
+
+        if not (data_dir / "train.jsonl").exists():
+            raise SystemExit(f"{data_dir}/train.jsonl is missing: run `python -m training.make_data --seed 0 --out {data_dir}`")
+        self.skills = {r["skill_id"]: Skill.from_record(r) for r in read_jsonl(data_dir / "skills.jsonl") if r["split"] == "train"}
+        self.trajs: dict[str, list[dict]] = {}
+        self.subset: dict[str, str] = {}
+        for t in read_jsonl(data_dir / "train.jsonl"):
+            self.trajs.setdefault(t["skill_id"], []).append(t)
+            self.subset[t["skill_id"]] = t["subset"]
+        self.train_ids = sorted(s for s in self.trajs if self.subset[s] == "train")
+        self.valid_ids = sorted(s for s in self.trajs if self.subset[s] == "valid")
+        if max_skills:
+            self.train_ids = self.train_ids[:max_skills]
+            self.valid_ids = self.valid_ids[: max(2, max_skills // 10)]
+
+    def texts(self) -> list[str]:
+        """Tokenizer training text: train skills and train conversations (no held-out text)."""
+        out = [self.skills[s].to_markdown() for s in self.train_ids]
+        out += [m["content"] for s in self.train_ids for t in self.trajs[s] for m in t["messages"]]
+        return out + ["system\n", "user\n", "assistant\n"]
+
+    def epoch(self, epoch: int, seed: int) -> list[tuple[str, list[list[dict]]]]:
+        """(SKILL.md, conversations) per train skill; fresh wording and conversations after epoch 0."""
+        if epoch == 0:
+            return [(self.skills[s].to_markdown(), [t["messages"] for t in self.trajs[s]]) for s in self.train_ids]
+        from .make_data import skill_conversation
+        from .skills import FAMILIES, make_skill
+
+        out = []
+        for sid in self.train_ids:
+            s = self.skills[sid]
+            fresh = make_skill(FAMILIES[s.family], s.params, s.style, s.template, sid, random.Random(f"{seed}:epoch{epoch}:skill:{sid}"), s.split)
+            rng = random.Random(f"{seed}:epoch{epoch}:trajectories:{sid}")
+            out.append((fresh.to_markdown(), [skill_conversation(fresh, rng).messages for _ in self.trajs[sid]]))
+        return out
+
+    def valid(self) -> list[tuple[str, list[list[dict]]]]:
+        return [(self.skills[s].to_markdown(), [t["messages"] for t in self.trajs[s]]) for s in self.valid_ids]
+
+
+def build_rows(enc: ChatEncoder, skills: list[tuple[str, list[list[dict]]]], max_tokens: int,
+               no_skill_fraction: float, rng: random.Random) -> list[Row]:
+    rows = []
+    for skill_md, convs in skills:
+        encoded = [enc.conversation(m) for m in convs]
+        with_skill = rng.random() >= no_skill_fraction
+        rows += pack_rows(enc.prefix(skill_md if with_skill else None), encoded, max_tokens)
+    return rows
+
+
+# ---------------------------------------------------------------- model forward for training
+
+def packed_forward(model: Transformer, ids: torch.Tensor, position: torch.Tensor, segment: torch.Tensor) -> torch.Tensor:
+    """Final normed hidden states [B, T, H] of packed rows: causal attention within a conversation and to
+    the shared prefix (segment 0). Same weights and math as Transformer.forward (llama layers, no LoRA),
+    with fused scaled-dot-product attention for training speed."""
+    c = model.config
+    bsz, t = ids.shape
+    x = model.model.embed_tokens(ids) * c.embedding_scale
+    cos, sin = rope_cos_sin(position, c.head_dim, c.rope_theta)
+    causal = torch.ones(t, t, dtype=torch.bool).tril()
+    seg_q, seg_k = segment[:, :, None], segment[:, None, :]
+    allowed = (causal & ((seg_k == 0) | (seg_k == seg_q)))[:, None]
+    groups = c.num_attention_heads // c.num_key_value_heads
+    for layer in model.model.layers:
+        attn = layer.self_attn
+        h = layer.input_layernorm(x)
+        q = attn.q_proj(h).view(bsz, t, c.num_attention_heads, c.head_dim).transpose(1, 2)
+        k = attn.k_proj(h).view(bsz, t, c.num_key_value_heads, c.head_dim).transpose(1, 2)
+        v = attn.v_proj(h).view(bsz, t, c.num_key_value_heads, c.head_dim).transpose(1, 2)
+        q, k = q * cos + rotate(q) * sin, k * cos + rotate(k) * sin
+        if groups > 1:
+            k, v = k.repeat_interleave(groups, 1), v.repeat_interleave(groups, 1)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed, scale=c.query_scale)
+        x = x + attn.o_proj(out.transpose(1, 2).reshape(bsz, t, -1))
+        x = x + layer.mlp_forward(layer.post_attention_layernorm(x), {})
+    return model.model.norm(x)
+
+
+def rotate(x: torch.Tensor) -> torch.Tensor:
+    x1, x2 = x.chunk(2, dim=-1)
+    return torch.cat((-x2, x1), dim=-1)
+
+
+def batch_loss(model: Transformer, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, int]:
+    """Mean cross-entropy over answer tokens; the LM head runs only where a prediction is scored."""
+    hidden = packed_forward(model, batch["ids"], batch["position"], batch["segment"])
+    predict = batch["mask"][:, 1:]  # position t predicts token t + 1
+    h = hidden[:, :-1][predict]
+    targets = batch["ids"][:, 1:][predict]
+    logits = h @ model.lm_head_weight().T
+    return F.cross_entropy(logits.float(), targets), int(predict.sum())
+
+
+# ---------------------------------------------------------------- training loop
+
+def lr_at(cfg: dict[str, Any], step: int, tokens: int) -> float:
+    if step < cfg["warmup_steps"]:
+        return cfg["lr"] * (step + 1) / cfg["warmup_steps"]
+    progress = min(1.0, tokens / cfg["max_tokens"])
+    return cfg["min_lr"] + 0.5 * (cfg["lr"] - cfg["min_lr"]) * (1 + math.cos(math.pi * progress))
+
+
+def load_tokenizer(cfg: dict[str, Any], data: SkillData, out_dir: Path) -> Tokenizer:
+    tok_dir = out_dir / "tokenizer"
+    if not (tok_dir / "tokenizer.json").exists():
+        train_bpe(data.texts(), cfg["vocab_size"], tok_dir)
+    tok = Tokenizer.from_file(str(tok_dir / "tokenizer.json"))
+    if tok.get_vocab_size() > cfg["vocab_size"]:
+        raise SystemExit(f"tokenizer has {tok.get_vocab_size()} tokens, more than vocab_size {cfg['vocab_size']}")
+    return tok
+
+
+def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)  # atomic: a kill mid-write never leaves a broken checkpoint
+
+
+def log(out_dir: Path, record: dict[str, Any]) -> None:
+    with (out_dir / "log.jsonl").open("a") as f:
+        f.write(json.dumps(record) + "\n")
+    print(json.dumps(record), flush=True)
+
+
+@torch.no_grad()
+def valid_loss(model: Transformer, batches: list[list[Row]], pad_id: int) -> float:
+    model.eval()
+    total, count = 0.0, 0
+    for rows in batches:
+        loss, n = batch_loss(model, collate(rows, pad_id))
+        total, count = total + float(loss) * n, count + n
+    model.train()
+    return total / max(count, 1)
+
+
+def train(cfg: dict[str, Any], command: str = "") -> dict[str, Any]:
+    torch.set_num_threads(cfg["threads"])
+    out_dir = ROOT / cfg["out_dir"] if not Path(cfg["out_dir"]).is_absolute() else Path(cfg["out_dir"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = ROOT / cfg["data_dir"] if not Path(cfg["data_dir"]).is_absolute() else Path(cfg["data_dir"])
+    data = SkillData(data_dir, cfg["max_skills"])
+    tok = load_tokenizer(cfg, data, out_dir)
+    enc = ChatEncoder(tok)
+    pad_id = tok.token_to_id("<|pad|>")
+
+    torch.manual_seed(cfg["seed"])
+    model = Transformer(model_config(cfg))
+    init_weights(model, cfg["seed"])
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg["weight_decay"]}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=cfg["lr"], betas=(0.9, 0.95))
+    ckpt_path = out_dir / "ckpt.pt"
+    state = {"step": 0, "tokens": 0, "target_tokens": 0, "epoch": 0, "batch": 0, "train_time_s": 0.0, "history": []}
+    if ckpt_path.exists():
+        ckpt = torch.load(ckpt_path, weights_only=False)
+        model.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["optimizer"])
+        state = ckpt["state"]
+        torch.set_rng_state(ckpt["torch_rng"])
+        print(f"resumed from {ckpt_path}: step {state['step']}, {state['tokens']} tokens", flush=True)
+    (out_dir / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
+    print(f"model: {count_params(model)} parameters, vocab {tok.get_vocab_size()}", flush=True)
+
+    valid_rows = build_rows(enc, data.valid(), cfg["max_row_tokens"], 0.0, random.Random(f"{cfg['seed']}:valid"))
+    valid_rows = random.Random(cfg["seed"]).sample(valid_rows, min(cfg["valid_rows"], len(valid_rows)))
+    valid_batches = make_batches(valid_rows, cfg["batch_tokens"], random.Random(0))
+
+    def checkpoint() -> None:
+        save_checkpoint(ckpt_path, {"model": model.state_dict(), "optimizer": opt.state_dict(), "state": state,
+                                    "torch_rng": torch.get_rng_state(), "config": cfg, "command": command})
+
+    model.train()
+    last_ckpt = time.monotonic()
+    window = {"loss": 0.0, "n": 0, "tokens": 0, "t0": time.monotonic()}
+    while state["tokens"] < cfg["max_tokens"]:
+        epoch = state["epoch"]
+        rng = random.Random(f"{cfg['seed']}:epoch{epoch}:rows")
+        rows = build_rows(enc, data.epoch(epoch, cfg["seed"]), cfg["max_row_tokens"], cfg["no_skill_fraction"], rng)
+        batches = make_batches(rows, cfg["batch_tokens"], rng)
+        while state["batch"] < len(batches) and state["tokens"] < cfg["max_tokens"]:
+            t0 = time.monotonic()
+            batch = collate(batches[state["batch"]], pad_id)
+            lr = lr_at(cfg, state["step"], state["tokens"])
+            for g in opt.param_groups:
+                g["lr"] = lr
+            loss, n_target = batch_loss(model, batch)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg["grad_clip"])
+            opt.step()
+            real = int((batch["segment"] >= 0).sum())
+            state["step"] += 1
+            state["batch"] += 1
+            state["tokens"] += real
+            state["target_tokens"] += n_target
+            state["train_time_s"] += time.monotonic() - t0
+            window["loss"] += float(loss) * n_target
+            window["n"] += n_target
+            window["tokens"] += real
+            if state["step"] % cfg["log_every"] == 0:
+                elapsed = time.monotonic() - window["t0"]
+                record = {"step": state["step"], "epoch": epoch, "tokens": state["tokens"], "target_tokens": state["target_tokens"],
+                          "loss": round(window["loss"] / max(window["n"], 1), 4), "lr": round(lr, 6),
+                          "train_time_s": round(state["train_time_s"], 1), "tokens_per_s": round(window["tokens"] / elapsed, 1)}
+                if state["step"] % cfg["valid_every_steps"] == 0 and valid_batches:
+                    record["valid_loss"] = round(valid_loss(model, valid_batches, pad_id), 4)
+                state["history"].append(record)
+                log(out_dir, record)
+                window = {"loss": 0.0, "n": 0, "tokens": 0, "t0": time.monotonic()}
+            if time.monotonic() - last_ckpt > cfg["checkpoint_every_s"]:
+                checkpoint()
+                last_ckpt = time.monotonic()
+        if state["batch"] >= len(batches):
+            state["epoch"] += 1
+            state["batch"] = 0
+    state["final_valid_loss"] = round(valid_loss(model, valid_batches, pad_id), 4) if valid_batches else None
+    state["done"] = True
+    checkpoint()
+    log(out_dir, {"done": True, "step": state["step"], "tokens": state["tokens"], "train_time_s": round(state["train_time_s"], 1),
+                  "final_valid_loss": state["final_valid_loss"]})
+    return {"model": model, "state": state, "tokenizer_dir": out_dir / "tokenizer"}
+
+
+def load_run(out_dir: Path) -> tuple[Transformer, dict[str, Any], dict[str, Any]]:
+    """The trained model, its config and its training state from a run folder's checkpoint."""
+    ckpt = torch.load(out_dir / "ckpt.pt", weights_only=False)
+    model = Transformer(model_config(ckpt["config"]))
+    model.load_state_dict(ckpt["model"])
+    return model.eval(), ckpt["config"], {**ckpt["state"], "command": ckpt.get("command", "")}
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    config_path = None
+    rest = []
+    for i, arg in enumerate(argv):
+        if arg.startswith("--config="):
+            config_path = arg.split("=", 1)[1]
+        elif arg == "--config":
+            config_path = argv[i + 1]
+        elif i > 0 and argv[i - 1] == "--config":
+            continue
+        else:
+            rest.append(arg)
+    cfg = load_config(config_path, rest)
+    train(cfg, shlex.join(["python", "-m", "training.train_small", *argv]))
+
+
+if __name__ == "__main__":
+    main()
