@@ -22,6 +22,10 @@ const harness = {
   async logits(inputIds: number[]) {
     return Array.from(await engine.logits(inputIds));
   },
+  async encodeSkill(text: string, chunkTokens: number) {
+    const enc = await engine.encodeSkill(text, chunkTokens);
+    return { ...enc, hidden: Array.from(enc.hidden) };
+  },
   async generate(messages: { role: 'user' | 'assistant' | 'system'; content: string }[], maxNewTokens: number) {
     return engine.generate({ messages, maxNewTokens, temperature: 0, topP: 1 }, () => undefined);
   },

@@ -1,5 +1,5 @@
 /** Main-thread side of the engine: the same Engine interface, backed by messages to the worker. */
-import type { Engine, GenerateParams, GenerateStats, LoraTensors, PackInfo, TokenEvent } from './engine';
+import type { Engine, GenerateParams, GenerateStats, LoraTensors, PackInfo, SkillEncoding, TokenEvent } from './engine';
 import type { BackendPreference } from './env';
 import { EngineError, PackError, type ErrorInfo } from './errors';
 import type { Request, Response } from './messages';
@@ -69,6 +69,10 @@ export class EngineClient implements Engine {
 
   setLora(tensors: LoraTensors | null): Promise<void> {
     return this.call({ kind: 'setLora', content: { tensors } });
+  }
+
+  encodeSkill(text: string, chunkTokens: number): Promise<SkillEncoding> {
+    return this.call({ kind: 'encodeSkill', content: { text, chunkTokens } });
   }
 
   async logits(inputIds: number[]): Promise<Float32Array> {

@@ -45,6 +45,17 @@ export interface PackInfo {
   backendNote: string;
 }
 
+/** Base-model hidden states of a skill text at the pack's encoder layers: [E, T, H], chunks concatenated along T. */
+export interface SkillEncoding {
+  hidden: Float32Array;
+  shape: [number, number, number];
+  chunks: number;
+  tokens: number;
+  /** Tokens beyond the encoder's chunk budget, left out (the UI says so). */
+  droppedTokens: number;
+  ms: number;
+}
+
 export interface Engine {
   loadPack(baseUrl: string, preference: BackendPreference, onProgress: (p: LoadProgress) => void): Promise<PackInfo>;
   generate(params: GenerateParams, onToken: (e: TokenEvent) => void): Promise<GenerateStats>;
@@ -52,6 +63,8 @@ export interface Engine {
   stop(): void;
   /** Replace the bound LoRA tensors (null: zeros, the base model). */
   setLora(tensors: LoraTensors | null): Promise<void>;
+  /** Encode a skill text chunk by chunk (each chunk opened by BOS, positions from 0), as training/skill_encoder.py does. */
+  encodeSkill(text: string, chunkTokens: number): Promise<SkillEncoding>;
   /** Last-position logits of a token sequence from a fresh cache (tests and benchmarks). */
   logits(inputIds: number[]): Promise<Float32Array>;
 }

@@ -1,6 +1,6 @@
 /** The typed message union between the main thread and the engine worker: {kind, id, content}. */
 import type { BackendPreference } from './env';
-import type { GenerateParams, GenerateStats, LoraTensors, PackInfo, TokenEvent } from './engine';
+import type { GenerateParams, GenerateStats, LoraTensors, PackInfo, SkillEncoding, TokenEvent } from './engine';
 import type { ErrorInfo } from './errors';
 import type { LoadProgress } from './pack';
 
@@ -9,7 +9,8 @@ export type Request =
   | { kind: 'generate'; id: number; content: GenerateParams }
   | { kind: 'stop'; id: number; content: null }
   | { kind: 'setLora'; id: number; content: { tensors: LoraTensors | null } }
-  | { kind: 'logits'; id: number; content: { inputIds: number[] } };
+  | { kind: 'logits'; id: number; content: { inputIds: number[] } }
+  | { kind: 'encodeSkill'; id: number; content: { text: string; chunkTokens: number } };
 
 export type Response =
   | { kind: 'progress'; id: number; content: LoadProgress }
@@ -17,5 +18,6 @@ export type Response =
   | { kind: 'token'; id: number; content: TokenEvent }
   | { kind: 'generated'; id: number; content: GenerateStats }
   | { kind: 'logitsResult'; id: number; content: { logits: Float32Array } }
+  | { kind: 'skillEncoded'; id: number; content: SkillEncoding }
   | { kind: 'ok'; id: number; content: null }
   | { kind: 'error'; id: number; content: ErrorInfo };

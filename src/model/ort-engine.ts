@@ -1,6 +1,6 @@
 /** Decode engine on onnxruntime-web: WebGPU execution provider, WebAssembly fallback, KV cache, streamed tokens. */
 import { fileOfRole, moduleShape, PackManifest, type LoraModule } from './config';
-import type { Engine, GenerateParams, GenerateStats, LoraTensors, PackInfo, TokenEvent } from './engine';
+import type { Engine, GenerateParams, GenerateStats, LoraTensors, PackInfo, SkillEncoding, TokenEvent } from './engine';
 import { chooseBackend, detectWebGpu, type Backend, type BackendPreference } from './env';
 import { EngineError } from './errors';
 import { configureOrt, createSession, ort } from './ort';
@@ -111,14 +111,44 @@ export class OrtEngine implements Engine {
     return feeds;
   }
 
-  /** One forward pass: last-position logits and the present KV cache (left on the GPU under WebGPU). */
-  private async step(ids: number[], pastLen: number, past: ort.Tensor[] | null): Promise<{ logits: Float32Array; present: ort.Tensor[] }> {
+  /** One forward pass: last-position logits, the present KV cache (left on the GPU under WebGPU) and, when asked, the encoder states. */
+  private async step(ids: number[], pastLen: number, past: ort.Tensor[] | null, withHidden = false) {
     const layers = this.requireManifest().architecture.numHiddenLayers;
     const out = await this.session!.run(this.feeds(ids, pastLen, past));
     const present = Array.from({ length: layers }, (_, i) => [out[`present.${i}.key`], out[`present.${i}.value`]]).flat();
     const logits = (await out.logits.getData()) as Float32Array;
+    const hidden = withHidden ? ((await out.encoder_hidden_states.getData()) as Float32Array) : null;
     out.encoder_hidden_states?.dispose();
-    return { logits, present };
+    return { logits, present, hidden };
+  }
+
+  async encodeSkill(text: string, chunkTokens: number): Promise<SkillEncoding> {
+    const m = this.requireManifest();
+    if (this.busy) throw new EngineError('busy', 'a generation is running: stop it before making an adapter');
+    const t0 = performance.now();
+    const ids = this.tokenizer!.encode(text);
+    const bos = this.tokenizer!.bosTokenId;
+    const body = chunkTokens - (bos === null ? 0 : 1);
+    // A bound on work and memory for pasted books: the rest is dropped and reported.
+    const maxChunks = 64;
+    const kept = ids.slice(0, body * maxChunks);
+    const chunks: number[][] = [];
+    for (let i = 0; i < Math.max(kept.length, 1); i += body) chunks.push([...(bos === null ? [] : [bos]), ...kept.slice(i, i + body)]);
+    const layers = m.encoder.layers.length;
+    const hiddenSize = m.architecture.hiddenSize;
+    const total = chunks.reduce((s, c) => s + c.length, 0);
+    const hidden = new Float32Array(layers * total * hiddenSize);
+    let offset = 0;
+    for (const chunk of chunks) {
+      const { present, hidden: h } = await this.step(chunk, 0, null, true);
+      OrtEngine.release(present);
+      // Output is [E, 1, Tc, H]; place each layer's rows at its token offset in [E, T, H].
+      for (let e = 0; e < layers; e++) {
+        hidden.set(h!.subarray(e * chunk.length * hiddenSize, (e + 1) * chunk.length * hiddenSize), (e * total + offset) * hiddenSize);
+      }
+      offset += chunk.length;
+    }
+    return { hidden, shape: [layers, total, hiddenSize], chunks: chunks.length, tokens: ids.length, droppedTokens: ids.length - kept.length, ms: performance.now() - t0 };
   }
 
   private static release(tensors: ort.Tensor[] | null): void {

@@ -32,6 +32,10 @@ export class ChatTokenizer {
     return this.encode(this.renderChat(messages));
   }
 
+  get bosTokenId(): number | null {
+    return this.tok.bos_token_id ?? null;
+  }
+
   decode(ids: number[]): string {
     return this.tok.decode(ids, { skip_special_tokens: true });
   }

@@ -34,6 +34,9 @@ function fakeEngine(fail?: Error): Engine & { lora: unknown; stopped: boolean } 
     async logits() {
       return Float32Array.from([1, 2, 3]);
     },
+    async encodeSkill(text) {
+      return { hidden: Float32Array.from([text.length]), shape: [1, 1, 1], chunks: 1, tokens: 1, droppedTokens: 0, ms: 0 };
+    },
   };
 }
 

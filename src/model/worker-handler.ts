@@ -36,6 +36,11 @@ export class EngineWorkerHandler {
           this.post({ kind: 'logitsResult', id, content: { logits } }, [logits.buffer]);
           break;
         }
+        case 'encodeSkill': {
+          const enc = await this.engine.encodeSkill(req.content.text, req.content.chunkTokens);
+          this.post({ kind: 'skillEncoded', id, content: enc }, [enc.hidden.buffer]);
+          break;
+        }
         default: {
           const never: never = req;
           throw new Error(`unknown request ${JSON.stringify(never)}`);
