@@ -79,7 +79,8 @@ class LoraSpec:
         return self.rank * self.slots
 
 
-LoraTensors = dict[str, tuple[torch.Tensor, torch.Tensor]]  # module -> (A [L,in,R], B [L,R,out])
+# module -> (A [L,in,R], B [L,R,out]) shared by the batch, or (A [B,L,in,R], B [B,L,R,out]) one per example.
+LoraTensors = dict[str, tuple[torch.Tensor, torch.Tensor]]
 KVCache = list[tuple[torch.Tensor, torch.Tensor]]  # per layer (key, value) [B, kv_heads, S, head_dim]
 
 
@@ -142,7 +143,8 @@ class Block(nn.Module):
         y = getattr(parent, name)(x)
         if name in lora:
             a, b = lora[name]
-            y = y + (x @ a[self.index]) @ b[self.index]
+            layer = (slice(None), self.index) if a.dim() == 4 else (self.index,)
+            y = y + (x @ a[layer]) @ b[layer]
         return y
 
     def attention(self, x, cos, sin, mask, past, lora):
@@ -214,9 +216,11 @@ class Transformer(nn.Module):
         lora: LoraTensors | None = None,
         encoder_layers: list[int] | None = None,
         all_logits: bool = False,
+        logit_mask: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, KVCache, torch.Tensor | None]:
-        """Returns logits (last position unless all_logits), the present KV cache and the
-        hidden states after each of `encoder_layers` stacked [n, B, T, hidden] (or None)."""
+        """Returns logits (last position; every position with all_logits; only the positions of a
+        boolean logit_mask [B, T] flattened to [n, vocab], which keeps training off the big LM head),
+        the present KV cache and the hidden states after each of `encoder_layers` stacked [n, B, T, hidden]."""
         c = self.config
         bsz, t = input_ids.shape
         past_len = past[0][0].shape[2] if past else 0
@@ -238,7 +242,10 @@ class Transformer(nn.Module):
             presents.append(present)
             if encoder_layers and i in encoder_layers:
                 hidden.append(x)
-        h = self.model.norm(x if all_logits else x[:, -1:])
+        if logit_mask is not None:
+            h = self.model.norm(x[logit_mask])
+        else:
+            h = self.model.norm(x if all_logits else x[:, -1:])
         logits = h @ self.lm_head_weight().T
         if c.final_logit_softcapping:
             logits = torch.tanh(logits / c.final_logit_softcapping) * c.final_logit_softcapping

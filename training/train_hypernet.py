@@ -1,0 +1,236 @@
+"""Train the hypernetwork for one pack with the base model frozen.
+
+python -m training.train_hypernet --config training/configs/hypernet-small.json [--seed 1] [--max_minutes 30]
+
+Student = base + LoRA generated from the skill text, with the skill NOT in context; loss = cross-entropy on
+the gold answers + an anchor term (KL to the base model on conversations of other skills, so an adapter
+leaves unrelated prompts alone). Some steps put 2-3 skills' adapters in separate slots at once, training
+each on its own skill's answers, so that adapters accumulate. The base is frozen, so skill encodings are
+computed once and cached. Checkpoints every few minutes and resumes from the last one.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from .conversations import encode_conversation, load_tokenizer
+from .export.pack import git_commit, load_pack_model, lora_spec_of
+from .hypernet import HypernetConfig, Hypernetwork, save_hypernet
+from .skill_encoder import encode_skill
+
+
+@dataclass
+class TrainConfig:
+    pack: str = "public/models/small-skills"
+    data: str = "training/data"
+    out: str = "training/runs/hypernet-small"
+    seed: int = 0
+    d_model: int = 256
+    num_heads: int = 4
+    mlp_hidden: int = 512
+    chunk_tokens: int = 512
+    max_seq: int = 192
+    batch_size: int = 16
+    lr: float = 1e-3
+    weight_decay: float = 0.01
+    warmup_steps: int = 100
+    max_steps: int = 4000
+    max_minutes: float = 60.0
+    multi_slot_prob: float = 0.3
+    anchor_weight: float = 0.5
+    anchor_every: int = 2
+    checkpoint_minutes: float = 5.0
+    log_every: int = 20
+    max_skills: int = 0  # 0: all train skills
+    threads: int = 2
+
+
+def load_records(path: Path) -> list[dict]:
+    with path.open() as f:
+        return [json.loads(line) for line in f]
+
+
+def skill_markdown(record: dict) -> str:
+    from .skills.skill import Skill
+
+    return Skill.from_record(record).to_markdown()
+
+
+class Data:
+    """Train skills with cached encodings and their tokenised trajectories."""
+
+    def __init__(self, cfg: TrainConfig, base, manifest, tok, cache_dir: Path):
+        rng = random.Random(cfg.seed)
+        skills = [r for r in load_records(Path(cfg.data) / "skills.jsonl") if r["split"] == "train"]
+        if cfg.max_skills:
+            skills = rng.sample(skills, cfg.max_skills)
+        self.skill_ids = [s["skill_id"] for s in skills]
+        index = {sid: i for i, sid in enumerate(self.skill_ids)}
+        self.family = [s["family"] for s in skills]
+        cache = cache_dir / f"encodings-{manifest['id']}-{len(skills)}-{cfg.chunk_tokens}-s{cfg.seed}.pt"
+        if cache.exists():
+            self.enc = torch.load(cache)
+        else:
+            t0 = time.time()
+            bos = tok.bos_token_id
+            self.enc = []
+            for i, s in enumerate(skills):
+                ids = tok.encode(skill_markdown(s), add_special_tokens=False)
+                self.enc.append(encode_skill(base, ids, bos, manifest["encoder"]["layers"], cfg.chunk_tokens).half())
+                if i % 500 == 0:
+                    print(f"encoded {i}/{len(skills)} skills ({time.time() - t0:.0f}s)", flush=True)
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            torch.save(self.enc, cache)
+        self.examples: list[tuple[int, list[int], list[bool]]] = []
+        for t in load_records(Path(cfg.data) / "train.jsonl"):
+            if t.get("subset", "train") != "train" or t["skill_id"] not in index:
+                continue
+            ids, mask = encode_conversation(tok, t["messages"])
+            ids, mask = ids[: cfg.max_seq], mask[: cfg.max_seq]
+            if any(mask):
+                self.examples.append((index[t["skill_id"]], ids, mask))
+        self.by_skill: dict[int, list[int]] = {}
+        for j, (si, _, _) in enumerate(self.examples):
+            self.by_skill.setdefault(si, []).append(j)
+        print(f"{len(skills)} skills, {len(self.examples)} examples", flush=True)
+
+
+def pad(seqs: list[list], value) -> torch.Tensor:
+    n = max(len(s) for s in seqs)
+    return torch.tensor([s + [value] * (n - len(s)) for s in seqs])
+
+
+def hidden_batch(enc: list[torch.Tensor], idx: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pad skill encodings [E, T, H] to [B, E, Tmax, H] with a token mask."""
+    t = max(enc[i].shape[1] for i in idx)
+    e, _, h = enc[idx[0]].shape
+    out = torch.zeros(len(idx), e, t, h)
+    mask = torch.zeros(len(idx), t, dtype=torch.bool)
+    for b, i in enumerate(idx):
+        out[b, :, : enc[i].shape[1]] = enc[i].float()
+        mask[b, : enc[i].shape[1]] = True
+    return out, mask
+
+
+def stack_slots(per_slot: list[dict[str, tuple[torch.Tensor, torch.Tensor]]], scale: float) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """Per-example LoRA from several slots: A [B,L,in,S*r], B [B,L,S*r,out] (rank concatenation)."""
+    return {m: (torch.cat([s[m][0] for s in per_slot], dim=-1), torch.cat([s[m][1] for s in per_slot], dim=-2) * scale) for m in per_slot[0]}
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    progress = min(1.0, (step - cfg.warmup_steps) / max(1, cfg.max_steps - cfg.warmup_steps))
+    return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", type=Path)
+    for f, v in asdict(TrainConfig()).items():
+        ap.add_argument(f"--{f}", type=type(v))
+    args = ap.parse_args()
+    values = json.loads(args.config.read_text()) if args.config else {}
+    values.update({k: v for k, v in vars(args).items() if k != "config" and v is not None})
+    cfg = TrainConfig(**values)
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    rng = random.Random(cfg.seed)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    base, manifest = load_pack_model(Path(cfg.pack))
+    for p in base.parameters():
+        p.requires_grad_(False)
+    lora = lora_spec_of(manifest)
+    tok = load_tokenizer(cfg.pack)
+    data = Data(cfg, base, manifest, tok, Path("training/cache"))
+    hcfg = HypernetConfig.for_base(base.config, lora, num_encoder_layers=len(manifest["encoder"]["layers"]),
+                                   d_model=cfg.d_model, num_heads=cfg.num_heads, mlp_hidden=cfg.mlp_hidden)
+    net = Hypernetwork(hcfg)
+    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    step, log = 0, []
+    ckpt = out / "ckpt.pt"
+    if ckpt.exists():
+        state = torch.load(ckpt, weights_only=False)
+        net.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        step, log = state["step"], state["log"]
+        rng.setstate(state["rng"])
+        torch.set_rng_state(state["torch_rng"])
+        print(f"resumed at step {step}", flush=True)
+    scale = lora.alpha / lora.rank
+    pad_id = tok.pad_token_id if tok.pad_token_id is not None else 0
+    t_start, t_ckpt = time.time(), time.time()
+    anchor = torch.tensor(0.0)  # last anchor term computed (it runs every anchor_every steps)
+    trained_s = log[-1]["elapsed_s"] if log else 0.0
+
+    def save() -> None:
+        torch.save({"model": net.state_dict(), "opt": opt.state_dict(), "step": step, "log": log, "rng": rng.getstate(),
+                    "torch_rng": torch.get_rng_state(), "config": asdict(cfg)}, out / "ckpt.tmp")
+        (out / "ckpt.tmp").replace(ckpt)
+
+    net.train()
+    while step < cfg.max_steps and (time.time() - t_start) / 60 < cfg.max_minutes:
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, cfg)
+        batch = [data.examples[rng.randrange(len(data.examples))] for _ in range(cfg.batch_size)]
+        own = [b[0] for b in batch]
+        # Extra slots: other skills' adapters active at the same time (accumulation), or empty slots.
+        n_slots = 1 + (rng.randint(1, min(2, lora.slots - 1)) if rng.random() < cfg.multi_slot_prob else 0)
+        slot_skills = [own] + [[rng.randrange(len(data.enc)) for _ in own] for _ in range(n_slots - 1)]
+        flat = [i for s in slot_skills for i in s]
+        hidden, hmask = hidden_batch(data.enc, flat)
+        gen = net(hidden, hmask)
+        per_slot = [{m: (a[k * len(own):(k + 1) * len(own)], b[k * len(own):(k + 1) * len(own)]) for m, (a, b) in gen.items()} for k in range(n_slots)]
+        adapters = stack_slots(per_slot, scale)
+        ids = pad([b[1] for b in batch], pad_id)
+        mask = pad([b[2] for b in batch], False)
+        attn = pad([[1] * len(b[1]) for b in batch], 0)
+        # Predict token t+1 at position t: shift the answer mask left by one.
+        inputs, targets, sel = ids[:, :-1], ids[:, 1:], mask[:, 1:]
+        logits, _, _ = base(inputs, attn_mask=attn[:, :-1], lora=adapters, logit_mask=sel)
+        ce = F.cross_entropy(logits, targets[sel])
+        loss = ce
+        if cfg.anchor_weight > 0 and step % cfg.anchor_every == 0:
+            # Conversations of other skills: with this adapter the model should answer as the base does.
+            other = [data.examples[rng.randrange(len(data.examples))] for _ in batch]
+            oids = pad([o[1] for o in other], pad_id)
+            omask = pad([o[2] for o in other], False)[:, 1:]
+            oattn = pad([[1] * len(o[1]) for o in other], 0)[:, :-1]
+            with torch.no_grad():
+                ref, _, _ = base(oids[:, :-1], attn_mask=oattn, logit_mask=omask)
+            got, _, _ = base(oids[:, :-1], attn_mask=oattn, lora=adapters, logit_mask=omask)
+            anchor = F.kl_div(got.log_softmax(-1), ref.log_softmax(-1), log_target=True, reduction="batchmean")
+            loss = loss + cfg.anchor_weight * anchor
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        opt.step()
+        step += 1
+        if step % cfg.log_every == 0:
+            entry = {"step": step, "ce": round(ce.item(), 4), "anchor": round(anchor.item(), 4), "lr": lr_at(step, cfg),
+                     "elapsed_s": round(trained_s + time.time() - t_start, 1)}
+            log.append(entry)
+            print(json.dumps(entry), flush=True)
+        if (time.time() - t_ckpt) / 60 > cfg.checkpoint_minutes:
+            save()
+            t_ckpt = time.time()
+    save()
+    net.eval()
+    final = out / "hypernet.safetensors"
+    save_hypernet(net, final, cfg.chunk_tokens, {"config": asdict(cfg), "steps": step, "commit": git_commit(),
+                                                   "final": log[-1] if log else None})
+    print(f"saved {final} after {step} steps", flush=True)
+
+
+if __name__ == "__main__":
+    main()
