@@ -1,0 +1,180 @@
+"""The skill benchmark, PyTorch reference (docs/benchmark.md): execution-checked scores per split and condition.
+
+python -m training.bench_skills --pack public/models/small-skills --hypernets RUN1/hypernet.safetensors RUN2/... \
+    [--limit 50] [--skills DIR] --out bench/results/skills-python.json
+
+Conditions: base (no skill, no adapter) | icl (skill in context) | adapter (generated LoRA, skill not in context) |
+adapter_icl | shuffled (the adapter of another family's skill) | accumulate_3 (the skill's adapter plus two other
+skills' adapters in other slots). Each hypernetwork file is one training seed: the JSON has every seed's scores
+and their mean and std. --skills DIR reads an external folder of skills (each a folder with SKILL.md and
+cases.jsonl lines {"input", "expected"}) instead of the built-in test set.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from .conversations import load_tokenizer, render_ids, with_skill
+from .export.pack import git_commit, load_pack_model, lora_spec_of
+from .hypernet import Hypernetwork, compose_slots, load_hypernet
+from .model import Transformer, generate
+from .skill_encoder import encode_skill
+from .skills import scoring
+
+CONDITIONS = ("base", "icl", "adapter", "adapter_icl", "shuffled", "accumulate_3")
+
+
+def load_cases(testset: Path, skills_dir: Path | None, limit: int, seed: int) -> list[dict]:
+    if skills_dir:
+        cases = []
+        for d in sorted(p for p in skills_dir.iterdir() if (p / "SKILL.md").exists()):
+            skill_md = (d / "SKILL.md").read_text()
+            for i, line in enumerate((d / "cases.jsonl").read_text().splitlines()):
+                if line.strip():
+                    c = json.loads(line)
+                    cases.append({"case_id": f"{d.name}-{i}", "split": "external", "skill_id": d.name, "family": d.name, "params": {},
+                                  "skill_md": skill_md, "messages": [{"role": "user", "content": c["input"]}], "expected": c["expected"],
+                                  "length_bucket": "long" if len(skill_md.split()) > 200 else "short"})
+        return cases
+    cases = [json.loads(line) for line in testset.read_text().splitlines() if line.strip()]
+    rng = random.Random(seed)
+    out = []
+    for split in sorted({c["split"] for c in cases}):
+        group = [c for c in cases if c["split"] == split]
+        out += rng.sample(group, min(limit, len(group))) if limit else group
+    return out
+
+
+def first_line_answer(text: str) -> str:
+    """Answers are one line: the first non-empty line is the answer (the decode stops there too)."""
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+class Runner:
+    def __init__(self, pack: Path, max_new_tokens: int):
+        self.model, self.manifest = load_pack_model(pack)
+        self.lora = lora_spec_of(self.manifest)
+        self.tok = load_tokenizer(pack)
+        self.eos = set(self.manifest["generation"]["eosTokenIds"])
+        newline = self.tok.encode("\n", add_special_tokens=False)
+        self.stop = self.eos | ({newline[0]} if len(newline) == 1 else set())
+        self.max_new = max_new_tokens
+        self.context = self.manifest["generation"]["contextLength"]
+
+    def answer(self, messages: list[dict], lora) -> tuple[str, bool]:
+        ids = render_ids(self.tok, messages, add_generation_prompt=True)
+        truncated = len(ids) + self.max_new > self.context
+        if truncated:  # keep the newest tokens, as the app does
+            ids = ids[-(self.context - self.max_new):]
+        out = generate(self.model, ids, self.max_new, self.stop, lora=lora)
+        return first_line_answer(self.tok.decode(out, skip_special_tokens=True)), truncated
+
+    def adapter(self, net: Hypernetwork, skill_md: str, chunk_tokens: int):
+        ids = self.tok.encode(skill_md, add_special_tokens=False)
+        hidden = encode_skill(self.model, ids, self.tok.bos_token_id, self.manifest["encoder"]["layers"], chunk_tokens)
+        with torch.no_grad():
+            return {m: (a[0], b[0]) for m, (a, b) in net(hidden[None]).items()}
+
+
+def run_seed(runner: Runner, net: Hypernetwork | None, chunk_tokens: int, cases: list[dict], conditions: list[str], seed: int) -> dict:
+    rng = random.Random(seed)
+    skills = {c["skill_id"]: c for c in cases}
+    cache: dict[str, dict] = {}
+
+    def adapter_of(skill_id: str):
+        if skill_id not in cache:
+            cache[skill_id] = runner.adapter(net, skills[skill_id]["skill_md"], chunk_tokens)
+        return cache[skill_id]
+
+    scored: dict[str, list] = {c: [] for c in conditions}
+    for case in cases:
+        other = [s for s, c in skills.items() if c["family"] != case["family"]] or [s for s in skills if s != case["skill_id"]]
+        for cond in conditions:
+            msgs = case["messages"]
+            lora = None
+            if cond in ("icl", "adapter_icl"):
+                msgs = with_skill(msgs, case["skill_md"])
+            if cond in ("adapter", "adapter_icl"):
+                lora = compose_slots([adapter_of(case["skill_id"])], [1.0], runner.lora)
+            elif cond == "shuffled":
+                lora = compose_slots([adapter_of(rng.choice(other))], [1.0], runner.lora)
+            elif cond == "accumulate_3":
+                extra = rng.sample(other, min(2, len(other)))
+                lora = compose_slots([adapter_of(case["skill_id"])] + [adapter_of(s) for s in extra], [1.0] * (1 + len(extra)), runner.lora)
+            output, truncated = runner.answer(msgs, lora)
+            result = scoring.score(case, output)
+            scored[cond].append((case, result))
+    return {cond: scoring.aggregate(pairs) for cond, pairs in scored.items()}
+
+
+def mean_std(per_seed: list[dict]) -> dict:
+    """Mean and std over seeds of every metric, per condition and split."""
+    out: dict = {}
+    for cond in per_seed[0]:
+        out[cond] = {}
+        for split, metrics in per_seed[0][cond].items():
+            out[cond][split] = {"n_cases": metrics["n_cases"]}
+            for key in ("pass_rate", "exact_match", "token_f1"):
+                vals = [s[cond][split][key] for s in per_seed]
+                out[cond][split][key] = {"mean": statistics.fmean(vals), "std": statistics.pstdev(vals) if len(vals) > 1 else 0.0, "seeds": vals}
+            buckets = metrics.get("by_length_bucket", {})
+            out[cond][split]["pass_rate_by_length"] = {
+                b: {"mean": statistics.fmean(s[cond][split]["by_length_bucket"][b]["pass_rate"] for s in per_seed), "n_cases": buckets[b]["n_cases"]}
+                for b in buckets
+            }
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pack", type=Path, required=True)
+    ap.add_argument("--hypernets", type=Path, nargs="*", default=[])
+    ap.add_argument("--testset", type=Path, default=Path("training/data/testset-v1.jsonl"))
+    ap.add_argument("--skills", type=Path, default=None)
+    ap.add_argument("--limit", type=int, default=0, help="cases per split (0: all)")
+    ap.add_argument("--max_new_tokens", type=int, default=48)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--out", type=Path, required=True)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    t0 = time.time()
+    runner = Runner(args.pack, args.max_new_tokens)
+    cases = load_cases(args.testset, args.skills, args.limit, args.seed)
+    per_seed = []
+    if args.hypernets:
+        for path in args.hypernets:
+            net = load_hypernet(path)
+            from safetensors import safe_open
+
+            with safe_open(str(path), "pt") as f:
+                chunk = int(f.metadata()["chunkTokens"])
+            per_seed.append(run_seed(runner, net, chunk, cases, list(CONDITIONS), args.seed))
+            print(f"{path}: done ({time.time() - t0:.0f}s)", flush=True)
+    else:
+        per_seed.append(run_seed(runner, None, 0, cases, ["base", "icl"], args.seed))
+    result = {
+        "pack": runner.manifest["id"],
+        "hypernets": [str(p) for p in args.hypernets],
+        "n_cases": len(cases),
+        "conditions": mean_std(per_seed),
+        "command": " ".join(["python", "-m", "training.bench_skills", *sys.argv[1:]]),
+        "seed": args.seed,
+        "commit": git_commit(),
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "wall_s": round(time.time() - t0, 1),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps({c: {s: v["pass_rate"]["mean"] for s, v in d.items()} for c, d in result["conditions"].items()}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
