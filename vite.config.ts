@@ -1,4 +1,4 @@
-import { createReadStream, readdirSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import react from '@vitejs/plugin-react';
 import type { Plugin } from 'vite';
@@ -26,6 +26,33 @@ function ortWasm(): Plugin {
   };
 }
 
+/** Pack ids in the order the app prefers them as its default: the real model first, the test pack last. */
+const PACK_PREFERENCE = ['gemma-3-270m', 'small-skills', 'tiny-random'];
+
+/** /models/index.json lists the packs present under public/models and names the default (dev and build alike). */
+function packIndex(): Plugin {
+  const index = () => {
+    const dir = join(import.meta.dirname, 'public/models');
+    const packs = readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'manifest.json')))
+      .map((d) => d.name);
+    const byPreference = [...PACK_PREFERENCE.filter((p) => packs.includes(p)), ...packs.filter((p) => !PACK_PREFERENCE.includes(p))];
+    return JSON.stringify({ default: byPreference[0] ?? null, packs: byPreference });
+  };
+  return {
+    name: 'pack-index',
+    configureServer(server) {
+      server.middlewares.use('/models/index.json', (_req, res) => {
+        res.setHeader('Content-Type', 'application/json');
+        res.end(index());
+      });
+    },
+    generateBundle() {
+      this.emitFile({ type: 'asset', fileName: 'models/index.json', source: index() });
+    },
+  };
+}
+
 // Cross-origin isolation lets onnxruntime-web use wasm threads (SharedArrayBuffer).
 const isolation = {
   'Cross-Origin-Opener-Policy': 'same-origin',
@@ -33,7 +60,7 @@ const isolation = {
 };
 
 export default defineConfig({
-  plugins: [react(), ortWasm()],
+  plugins: [react(), ortWasm(), packIndex()],
   // This export condition makes onnxruntime-web load its wasm from ort.env.wasm.wasmPaths instead of inlining a URL.
   resolve: { conditions: ['onnxruntime-web-use-extern-wasm'] },
   server: { headers: isolation, port: 5173, strictPort: false },
@@ -41,7 +68,7 @@ export default defineConfig({
   worker: { format: 'es' },
   build: {
     target: 'es2022',
-    rollupOptions: { input: { main: 'index.html', harness: 'harness.html' } },
+    rollupOptions: { input: { main: 'index.html', harness: 'harness.html', kernels: 'kernels.html' } },
   },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   test: { include: ['src/**/*.test.ts', 'src/**/*.test.tsx'], environment: 'node' },

@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 
 test('loads the default pack, streams an answer and can be stopped', async ({ page }, info) => {
   const webgpu = info.project.name === 'webgpu';
-  await page.goto('/');
+  await page.goto('/?pack=tiny-random');
   const backend = page.getByTestId('backend');
   await expect(backend).toBeVisible();
   await expect(backend).toHaveAttribute('data-backend', webgpu ? 'webgpu' : 'wasm');
@@ -40,7 +40,7 @@ test('loads the default pack, streams an answer and can be stopped', async ({ pa
 });
 
 test('an empty message is refused with a note, nothing is sent', async ({ page }) => {
-  await page.goto('/');
+  await page.goto('/?pack=tiny-random');
   await expect(page.getByTestId('pack-ready')).toBeVisible();
   await page.getByLabel('Message').fill('   ');
   await page.getByRole('button', { name: 'Send' }).click();

@@ -1,9 +1,12 @@
 /** Harness for e2e tests and benchmarks: the shipped engine, driven from playwright through window.harness. */
 import { createEngineClient } from './model/client';
 import type { LoraTensors } from './model/engine';
+import { composeSlots } from './adapters/slots';
+import type { PackManifest } from './model/config';
 import type { BackendPreference } from './model/env';
 
 const engine = createEngineClient();
+let manifest: PackManifest | null = null;
 
 /** LoRA as plain arrays (JSON fixtures) turned into typed arrays. */
 type PlainLora = Record<string, { A: number[]; B: number[] }>;
@@ -11,6 +14,7 @@ type PlainLora = Record<string, { A: number[]; B: number[] }>;
 const harness = {
   async loadPack(baseUrl: string, preference: BackendPreference) {
     const info = await engine.loadPack(baseUrl, preference, () => undefined);
+    manifest = info.manifest;
     return { backend: info.backend, note: info.backendNote, id: info.manifest.id };
   },
   async setLora(lora: PlainLora | null) {
@@ -25,6 +29,13 @@ const harness = {
   async encodeSkill(text: string, chunkTokens: number) {
     const enc = await engine.encodeSkill(text, chunkTokens);
     return { ...enc, hidden: Array.from(enc.hidden) };
+  },
+  /** Make an adapter from skill text and bind it alone in slot 0 at scale 1; returns its tensors and timings. */
+  async makeAndBindAdapter(text: string) {
+    const made = await engine.makeAdapter(text);
+    await engine.setLora(composeSlots([{ modules: made.modules, scale: 1 }], manifest!.architecture, manifest!.lora));
+    const modules = Object.fromEntries(Object.entries(made.modules).map(([m, p]) => [m, { A: Array.from(p.a), B: Array.from(p.b) }]));
+    return { ...made, modules };
   },
   async generate(messages: { role: 'user' | 'assistant' | 'system'; content: string }[], maxNewTokens: number) {
     return engine.generate({ messages, maxNewTokens, temperature: 0, topP: 1 }, () => undefined);

@@ -1,5 +1,5 @@
 /** Main-thread side of the engine: the same Engine interface, backed by messages to the worker. */
-import type { Engine, GenerateParams, GenerateStats, LoraTensors, PackInfo, SkillEncoding, TokenEvent } from './engine';
+import type { Engine, GenerateParams, GenerateStats, LoraTensors, MadeAdapter, PackInfo, SkillEncoding, TokenEvent } from './engine';
 import type { BackendPreference } from './env';
 import { EngineError, PackError, type ErrorInfo } from './errors';
 import type { Request, Response } from './messages';
@@ -73,6 +73,10 @@ export class EngineClient implements Engine {
 
   encodeSkill(text: string, chunkTokens: number): Promise<SkillEncoding> {
     return this.call({ kind: 'encodeSkill', content: { text, chunkTokens } });
+  }
+
+  makeAdapter(text: string): Promise<MadeAdapter> {
+    return this.call({ kind: 'makeAdapter', content: { text } });
   }
 
   async logits(inputIds: number[]): Promise<Float32Array> {

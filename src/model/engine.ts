@@ -56,6 +56,20 @@ export interface SkillEncoding {
   ms: number;
 }
 
+/** One adapter as the hypernetwork makes it: per module A [layers, in, rank] and B [layers, rank, out], unscaled. */
+export type AdapterModules = Record<string, LoraPair>;
+
+export interface MadeAdapter {
+  modules: AdapterModules;
+  tokens: number;
+  chunks: number;
+  droppedTokens: number;
+  encodeMs: number;
+  hypernetMs: number;
+  /** Where the hypernetwork ran: WGSL kernels or the TypeScript CPU path. */
+  device: 'webgpu' | 'cpu';
+}
+
 export interface Engine {
   loadPack(baseUrl: string, preference: BackendPreference, onProgress: (p: LoadProgress) => void): Promise<PackInfo>;
   generate(params: GenerateParams, onToken: (e: TokenEvent) => void): Promise<GenerateStats>;
@@ -65,6 +79,8 @@ export interface Engine {
   setLora(tensors: LoraTensors | null): Promise<void>;
   /** Encode a skill text chunk by chunk (each chunk opened by BOS, positions from 0), as training/skill_encoder.py does. */
   encodeSkill(text: string, chunkTokens: number): Promise<SkillEncoding>;
+  /** Skill text -> encoder states -> hypernetwork -> LoRA A/B for every target layer and module. */
+  makeAdapter(text: string): Promise<MadeAdapter>;
   /** Last-position logits of a token sequence from a fresh cache (tests and benchmarks). */
   logits(inputIds: number[]): Promise<Float32Array>;
 }

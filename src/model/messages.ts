@@ -1,6 +1,6 @@
 /** The typed message union between the main thread and the engine worker: {kind, id, content}. */
 import type { BackendPreference } from './env';
-import type { GenerateParams, GenerateStats, LoraTensors, PackInfo, SkillEncoding, TokenEvent } from './engine';
+import type { GenerateParams, GenerateStats, LoraTensors, MadeAdapter, PackInfo, SkillEncoding, TokenEvent } from './engine';
 import type { ErrorInfo } from './errors';
 import type { LoadProgress } from './pack';
 
@@ -10,7 +10,8 @@ export type Request =
   | { kind: 'stop'; id: number; content: null }
   | { kind: 'setLora'; id: number; content: { tensors: LoraTensors | null } }
   | { kind: 'logits'; id: number; content: { inputIds: number[] } }
-  | { kind: 'encodeSkill'; id: number; content: { text: string; chunkTokens: number } };
+  | { kind: 'encodeSkill'; id: number; content: { text: string; chunkTokens: number } }
+  | { kind: 'makeAdapter'; id: number; content: { text: string } };
 
 export type Response =
   | { kind: 'progress'; id: number; content: LoadProgress }
@@ -19,5 +20,6 @@ export type Response =
   | { kind: 'generated'; id: number; content: GenerateStats }
   | { kind: 'logitsResult'; id: number; content: { logits: Float32Array } }
   | { kind: 'skillEncoded'; id: number; content: SkillEncoding }
+  | { kind: 'adapterMade'; id: number; content: MadeAdapter }
   | { kind: 'ok'; id: number; content: null }
   | { kind: 'error'; id: number; content: ErrorInfo };

@@ -1,9 +1,11 @@
 /** Decode engine on onnxruntime-web: WebGPU execution provider, WebAssembly fallback, KV cache, streamed tokens. */
 import { fileOfRole, moduleShape, PackManifest, type LoraModule } from './config';
-import type { Engine, GenerateParams, GenerateStats, LoraTensors, PackInfo, SkillEncoding, TokenEvent } from './engine';
+import { GpuContext } from '../kernels';
+import type { Engine, GenerateParams, GenerateStats, LoraTensors, MadeAdapter, PackInfo, SkillEncoding, TokenEvent } from './engine';
 import { chooseBackend, detectWebGpu, type Backend, type BackendPreference } from './env';
 import { EngineError } from './errors';
-import { configureOrt, createSession, ort } from './ort';
+import { createHypernet, loadHypernet, type Hypernet, type HypernetFile } from './hypernet';
+import { configureOrt, createSession, ort, ortWebGpuDevice } from './ort';
 import { loadPack, type LoadProgress } from './pack';
 import { sampleToken, seededRandom } from './sampling';
 import { TextStream } from './text-stream';
@@ -38,6 +40,8 @@ export class OrtEngine implements Engine {
   private manifest: PackManifest | null = null;
   private backend: Backend = 'wasm';
   private loraFeeds: Feeds = {};
+  private hypernetFile: HypernetFile | null = null;
+  private hypernet: Hypernet | null = null;
   private stopRequested = false;
   private busy = false;
 
@@ -64,6 +68,9 @@ export class OrtEngine implements Engine {
       backendNote = `WebAssembly fallback: WebGPU failed to start the model (${(e as Error).message})`;
     }
     this.tokenizer = ChatTokenizer.fromBytes(bytes('tokenizer'), bytes('tokenizer_config'));
+    this.hypernet?.dispose();
+    this.hypernet = null;
+    this.hypernetFile = m.files.some((f) => f.role === 'hypernet') ? loadHypernet(bytes('hypernet')) : null;
     this.manifest = m;
     await this.setLora(null);
     return { manifest: m, backend: this.backend, backendNote };
@@ -120,6 +127,32 @@ export class OrtEngine implements Engine {
     const hidden = withHidden ? ((await out.encoder_hidden_states.getData()) as Float32Array) : null;
     out.encoder_hidden_states?.dispose();
     return { logits, present, hidden };
+  }
+
+  /** The hypernetwork on the backend's device: WGSL kernels on ORT's own GPUDevice, or the CPU path. */
+  private async requireHypernet(): Promise<{ net: Hypernet; file: HypernetFile }> {
+    if (!this.hypernetFile) throw new EngineError('no-hypernet', `the pack "${this.requireManifest().id}" has no hypernetwork, so it cannot make adapters`);
+    if (!this.hypernet) {
+      const gpu = this.backend === 'webgpu' ? await GpuContext.create(await ortWebGpuDevice()) : null;
+      this.hypernet = createHypernet(this.hypernetFile, gpu);
+    }
+    return { net: this.hypernet, file: this.hypernetFile };
+  }
+
+  async makeAdapter(text: string): Promise<MadeAdapter> {
+    const { net, file } = await this.requireHypernet();
+    const enc = await this.encodeSkill(text, file.chunkTokens);
+    const t0 = performance.now();
+    const modules = await net.run(enc.hidden, enc.shape);
+    return {
+      modules,
+      tokens: enc.tokens,
+      chunks: enc.chunks,
+      droppedTokens: enc.droppedTokens,
+      encodeMs: enc.ms,
+      hypernetMs: performance.now() - t0,
+      device: this.backend === 'webgpu' ? 'webgpu' : 'cpu',
+    };
   }
 
   async encodeSkill(text: string, chunkTokens: number): Promise<SkillEncoding> {

@@ -17,6 +17,11 @@ export function configureOrt(wasmBase: string): void {
   configured = true;
 }
 
+/** The GPUDevice onnxruntime-web runs on, so our kernels share it (buffers can then pass to ORT with no copy). */
+export function ortWebGpuDevice(): Promise<GPUDevice> {
+  return ort.env.webgpu.device as Promise<GPUDevice>;
+}
+
 export interface SessionFiles {
   model: Uint8Array;
   /** External data files the graph references by name (the pack's weights). */

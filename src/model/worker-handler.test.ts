@@ -34,6 +34,9 @@ function fakeEngine(fail?: Error): Engine & { lora: unknown; stopped: boolean } 
     async logits() {
       return Float32Array.from([1, 2, 3]);
     },
+    async makeAdapter() {
+      return { modules: { q_proj: { a: Float32Array.from([1]), b: Float32Array.from([2]) } }, tokens: 3, chunks: 1, droppedTokens: 0, encodeMs: 1, hypernetMs: 1, device: 'cpu' as const };
+    },
     async encodeSkill(text) {
       return { hidden: Float32Array.from([text.length]), shape: [1, 1, 1], chunks: 1, tokens: 1, droppedTokens: 0, ms: 0 };
     },

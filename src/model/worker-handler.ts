@@ -41,6 +41,11 @@ export class EngineWorkerHandler {
           this.post({ kind: 'skillEncoded', id, content: enc }, [enc.hidden.buffer]);
           break;
         }
+        case 'makeAdapter': {
+          const made = await this.engine.makeAdapter(req.content.text);
+          this.post({ kind: 'adapterMade', id, content: made }, Object.values(made.modules).flatMap((p) => [p.a.buffer, p.b.buffer]));
+          break;
+        }
         default: {
           const never: never = req;
           throw new Error(`unknown request ${JSON.stringify(never)}`);

@@ -16,6 +16,9 @@ function engine(truncatedTokens = 0): Engine & { calls: GenerateParams[] } {
     stop: () => undefined,
     setLora: async () => undefined,
     logits: async () => new Float32Array(),
+    makeAdapter: async () => {
+      throw new Error('no hypernetwork in this test');
+    },
     encodeSkill: async () => ({ hidden: new Float32Array(), shape: [0, 0, 0], chunks: 0, tokens: 0, droppedTokens: 0, ms: 0 }),
   };
 }

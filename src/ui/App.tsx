@@ -1,8 +1,13 @@
+import { useState } from 'react';
+import { AdapterList } from './AdapterList';
 import { Chat } from './Chat';
+import { Compare } from './Compare';
 import { PackStatus } from './PackStatus';
 import { Settings } from './Settings';
+import { SkillPanel } from './SkillPanel';
 
 export function App() {
+  const [skill, setSkill] = useState('');
   return (
     <div className="app">
       <header>
@@ -11,7 +16,12 @@ export function App() {
       </header>
       <PackStatus />
       <main>
-        <Chat />
+        <div className="column">
+          <SkillPanel skill={skill} onSkill={setSkill} />
+          <AdapterList />
+          <Chat />
+          <Compare skill={skill} />
+        </div>
         <aside>
           <Settings />
         </aside>

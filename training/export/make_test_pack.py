@@ -113,6 +113,10 @@ def main() -> None:
         with torch.no_grad():
             for head in hypernet.head_b:
                 head.weight.normal_(0, 0.05)
+            # Off their init values, so a dropped norm weight or a wrong layer mix cannot pass the tests.
+            hypernet.layer_mix.normal_(0, 1.0)
+            for norm in (hypernet.in_norm, hypernet.mlp_norm, hypernet.out_norm):
+                norm.uniform_(0.5, 1.5)
         hypernet_file = Path(tmp) / "hypernet.safetensors"
         save_hypernet(hypernet, hypernet_file, CHUNK_TOKENS, {"seed": args.seed, "kind": "random-init"})
         export_pack(

@@ -1,0 +1,160 @@
+/**
+ * Harness for the WGSL kernel and hypernetwork e2e tests (kernels.html): each call takes plain arrays from playwright,
+ * runs one kernel (or the whole hypernetwork) on WebGPU and returns plain arrays, compared in the test with the CPU twins.
+ */
+import { add, attentionPool, geluTanh, GpuContext, layerMix, linear, loraHeadWrite, rmsNorm, type LinearActivation, type LoraHeadTarget } from './kernels';
+import { HypernetGpu, loadHypernet, type EncoderShape, type HypernetFile } from './model/hypernet';
+
+const f32 = (v: number[]) => Float32Array.from(v);
+const plain = (v: Float32Array) => Array.from(v);
+
+let context: Promise<GpuContext> | null = null;
+const gpu = () => (context ??= GpuContext.create());
+
+let hypernetFile: Promise<HypernetFile> | null = null;
+async function hypernet(): Promise<HypernetGpu> {
+  hypernetFile ??= fetch('/models/tiny-random/hypernet.safetensors')
+    .then((r) => r.arrayBuffer())
+    .then((b) => loadHypernet(new Uint8Array(b)));
+  return new HypernetGpu(await gpu(), await hypernetFile);
+}
+
+const kernels = {
+  async pipelineCount() {
+    return (await gpu()).pipelineCount;
+  },
+
+  async linear(a: { x: number[]; rows: number; depth: number; weight: number[]; cols: number; bias: number[] | null; activation: LinearActivation }) {
+    const ctx = await gpu();
+    return plain(
+      await ctx.submit('test.linear', (rec) => {
+        const y = rec.scratch([a.rows, a.cols], 'y');
+        const bias = a.bias ? rec.input(f32(a.bias), [a.cols], 'bias') : null;
+        linear(rec, rec.input(f32(a.x), [a.rows, a.depth], 'x'), rec.input(f32(a.weight), [a.cols, a.depth], 'weight'), bias, y, a.activation);
+        return rec.read(y);
+      }),
+    );
+  },
+
+  async rmsNorm(a: { x: number[]; rows: number; cols: number; weight: number[]; eps: number }) {
+    const ctx = await gpu();
+    return plain(
+      await ctx.submit('test.rms_norm', (rec) => {
+        const y = rec.scratch([a.rows, a.cols], 'y');
+        rmsNorm(rec, rec.input(f32(a.x), [a.rows, a.cols], 'x'), rec.input(f32(a.weight), [a.cols], 'weight'), y, a.eps);
+        return rec.read(y);
+      }),
+    );
+  },
+
+  async layerMix(a: { hidden: number[]; layers: number; size: number; mix: number[] }) {
+    const ctx = await gpu();
+    return plain(
+      await ctx.submit('test.layer_mix', (rec) => {
+        const y = rec.scratch([a.size], 'y');
+        layerMix(rec, rec.input(f32(a.hidden), [a.layers, a.size], 'hidden'), rec.input(f32(a.mix), [a.layers], 'mix'), y);
+        return rec.read(y);
+      }),
+    );
+  },
+
+  async attentionPool(a: { query: number[]; queries: number; dModel: number; keyValue: number[]; tokens: number; heads: number }) {
+    const ctx = await gpu();
+    return plain(
+      await ctx.submit('test.attention_pool', (rec) => {
+        const pooled = rec.scratch([a.queries, a.dModel], 'pooled');
+        const query = rec.input(f32(a.query), [a.queries, a.dModel], 'query');
+        attentionPool(rec, query, rec.input(f32(a.keyValue), [a.tokens, 2 * a.dModel], 'keyValue'), pooled, a.heads);
+        return rec.read(pooled);
+      }),
+    );
+  },
+
+  async geluTanh(a: { x: number[] }) {
+    const ctx = await gpu();
+    return plain(
+      await ctx.submit('test.gelu_tanh', (rec) => {
+        const y = rec.scratch([a.x.length], 'y');
+        geluTanh(rec, rec.input(f32(a.x), [a.x.length], 'x'), y);
+        return rec.read(y);
+      }),
+    );
+  },
+
+  async add(a: { a: number[]; b: number[] }) {
+    const ctx = await gpu();
+    return plain(
+      await ctx.submit('test.add', (rec) => {
+        const y = rec.scratch([a.a.length], 'y');
+        add(rec, rec.input(f32(a.a), [a.a.length], 'a'), rec.input(f32(a.b), [a.b.length], 'b'), y);
+        return rec.read(y);
+      }),
+    );
+  },
+
+  /** Writes into `dst` (initial contents given), returning all of it: untouched parts must come back unchanged. */
+  async loraHeadWrite(a: { pooled: number[]; targets: number; depth: number; weight: number[]; bias: number[]; dst: number[]; dstShape: [number, number, number]; target: LoraHeadTarget }) {
+    const ctx = await gpu();
+    const cols = a.target.headRows * a.target.headCols;
+    return plain(
+      await ctx.submit('test.lora_head_write', (rec) => {
+        const dst = rec.input(f32(a.dst), a.dstShape, 'dst');
+        const pooled = rec.input(f32(a.pooled), [a.targets, a.depth], 'pooled');
+        loraHeadWrite(rec, pooled, rec.input(f32(a.weight), [cols, a.depth], 'weight'), rec.input(f32(a.bias), [cols], 'bias'), dst, a.target);
+        return rec.read(dst);
+      }),
+    );
+  },
+
+  /** A kernel call with mismatched shapes: must fail with a message naming the kernel, and leave the device usable. */
+  async badLinear() {
+    const ctx = await gpu();
+    try {
+      await ctx.submit('test.bad', (rec) => linear(rec, rec.scratch([3, 4], 'x'), rec.scratch([5, 6], 'w'), null, rec.scratch([3, 5], 'y')));
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return 'no error';
+  },
+
+  /** The whole forward, timed cold (first run: the heads' pipeline is built) and warm (second run). */
+  async hypernetRun(hidden: number[], shape: EncoderShape) {
+    const h = await hypernet();
+    const input = f32(hidden);
+    const pooled = await h.pool(input, shape);
+    let start = performance.now();
+    const lora = await h.run(input, shape);
+    const coldMs = performance.now() - start;
+    start = performance.now();
+    await h.run(input, shape);
+    const warmMs = performance.now() - start;
+    h.dispose();
+    return {
+      pooled: plain(pooled),
+      lora: Object.fromEntries(Object.entries(lora).map(([m, p]) => [m, { A: plain(p.a), B: plain(p.b) }])),
+      coldMs,
+      warmMs,
+    };
+  },
+
+  /** writeSlot into stacked buffers that start as `initial`; returns the buffers' whole contents. */
+  async hypernetWriteSlot(hidden: number[], shape: EncoderShape, slot: number, scale: number, slots: number, initial: Record<string, { A: number[]; B: number[] }>) {
+    const ctx = await gpu();
+    const h = await hypernet();
+    const modules = Object.fromEntries(
+      Object.entries(initial).map(([m, t]) => [m, { a: ctx.upload(f32(t.A), [t.A.length], `${m}.A`).buffer, b: ctx.upload(f32(t.B), [t.B.length], `${m}.B`).buffer }]),
+    );
+    await h.writeSlot(f32(hidden), shape, slot, scale, { slots, modules });
+    const out: Record<string, { A: number[]; B: number[] }> = {};
+    for (const [m, { a, b }] of Object.entries(modules)) {
+      out[m] = { A: plain(await ctx.read({ buffer: a, shape: [initial[m].A.length] })), B: plain(await ctx.read({ buffer: b, shape: [initial[m].B.length] })) };
+      a.destroy();
+      b.destroy();
+    }
+    h.dispose();
+    return out;
+  },
+};
+
+(window as unknown as { kernels: typeof kernels }).kernels = kernels;
+document.body.dataset.ready = 'true';

@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { EngineError, PackError } from './errors';
+import { HypernetCpu, loadHypernet, type EncoderShape } from './hypernet';
+
+const bytes = new Uint8Array(readFileSync(new URL('../../public/models/tiny-random/hypernet.safetensors', import.meta.url)));
+/** Encoder states, pooled z and LoRA made by training/hypernet.py (training/export/make_test_pack.py). */
+const fixture = JSON.parse(readFileSync(new URL('../../e2e/fixtures/tiny-random-hypernet.json', import.meta.url), 'utf8'));
+
+/** PyTorch fp32 vs our float64-accumulated loops: every element within ATOL + RTOL * |reference|. */
+const ATOL = 1e-4;
+const RTOL = 1e-4;
+
+function expectClose(got: Float32Array, want: number[], what: string): void {
+  expect(got.length, what).toBe(want.length);
+  let worst = 0;
+  got.forEach((g, i) => {
+    worst = Math.max(worst, Math.abs(g - want[i]) - RTOL * Math.abs(want[i]));
+  });
+  expect(worst, `${what}: worst excess over ${RTOL} * |reference|`).toBeLessThanOrEqual(ATOL);
+}
+
+/** The same file with its JSON header changed by `edit` (data bytes unchanged). */
+function withHeader(edit: (header: Record<string, any>) => void): Uint8Array {
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+  edit(header);
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(8 + json.length + bytes.length - 8 - n);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  out.set(bytes.subarray(8 + n), 8 + json.length);
+  return out;
+}
+
+function loadError(b: Uint8Array): PackError {
+  try {
+    loadHypernet(b);
+  } catch (e) {
+    if (e instanceof PackError) return e;
+    throw e;
+  }
+  throw new Error('the hypernetwork loaded');
+}
+
+describe('loadHypernet', () => {
+  it('reads the config and every parameter', () => {
+    const h = loadHypernet(bytes);
+    expect(h.config).toMatchObject({ hidden_size: 64, num_encoder_layers: 2, num_layers: 2, rank: 4, d_model: 32, num_heads: 4, mlp_hidden: 64 });
+    expect(h.config.modules).toEqual(['q_proj', 'v_proj', 'down_proj']);
+    expect(h.chunkTokens).toBe(fixture.chunkTokens);
+    expect(h.params.size).toBe(14 + 4 * 3);
+  });
+
+  it('checks the format and version before anything else', () => {
+    const e = loadError(withHeader((h) => (h.__metadata__.formatVersion = '2')));
+    expect(e.code).toBe('format-version');
+    expect(e.message).toMatch(/version "2"; this app reads parametric-skills-hypernet version 1/);
+    expect(loadError(withHeader((h) => (h.__metadata__.format = 'other'))).code).toBe('format-version');
+  });
+
+  it('names what disagrees with the config', () => {
+    const config = (edit: (c: Record<string, unknown>) => void) =>
+      withHeader((h) => {
+        const c = JSON.parse(h.__metadata__.config);
+        edit(c);
+        h.__metadata__.config = JSON.stringify(c);
+      });
+    expect(loadError(config((c) => (c.num_heads = 5))).message).toMatch(/config\.num_heads must divide config\.d_model/);
+    expect(loadError(config((c) => (c.module_out = [64]))).message).toMatch(/config\.module_out must hold one positive size per module \(3\)/);
+    expect(loadError(config((c) => (c.rank = 0))).message).toMatch(/config\.rank must be a positive integer/);
+    expect(loadError(withHeader((h) => (h['fc1.weight'].shape = [32, 64]))).message).toMatch(/tensor "fc1\.weight" has shape \[32, 64\], the config needs \[64, 32\]/);
+    expect(loadError(withHeader((h) => delete h.queries)).message).toMatch(/tensor "queries" is missing/);
+    expect(loadError(withHeader((h) => ((h.extra = h.queries), delete h.queries))).message).toMatch(/tensor "extra" is not a parameter/);
+    expect(loadError(withHeader((h) => (h.__metadata__.chunkTokens = 'x'))).message).toMatch(/"chunkTokens" must be a positive integer/);
+  });
+});
+
+describe('HypernetCpu', () => {
+  const hypernet = new HypernetCpu(loadHypernet(bytes));
+  const hidden = Float32Array.from(fixture.encoderHidden.data as number[]);
+  const shape = fixture.encoderHidden.shape as EncoderShape;
+
+  it('pools like Hypernetwork.pool', async () => {
+    expectClose(await hypernet.pool(hidden, shape), fixture.pooled.data, 'pooled z');
+  });
+
+  it("gives PyTorch's A and B for every module", async () => {
+    const lora = await hypernet.run(hidden, shape);
+    expect(Object.keys(lora)).toEqual(Object.keys(fixture.lora));
+    for (const [module, want] of Object.entries<{ A: number[]; B: number[] }>(fixture.lora)) {
+      expectClose(lora[module].a, want.A, `${module}.A`);
+      expectClose(lora[module].b, want.B, `${module}.B`);
+    }
+  });
+
+  it('rejects encoder states of the wrong shape', async () => {
+    await expect(hypernet.run(hidden, [1, shape[1] * 2, shape[2]])).rejects.toThrow(EngineError);
+    await expect(hypernet.run(hidden.subarray(1), shape)).rejects.toThrow(/holds \d+ values/);
+  });
+});
