@@ -17,7 +17,7 @@ test('loads the default pack, streams an answer and can be stopped', async ({ pa
       if (s.generating && last?.role === 'assistant' && last.content !== prev.turns.at(-1)?.content && last.content) w.streamedUpdates++;
     });
   });
-  const input = page.getByLabel('Message');
+  const input = page.getByLabel('Message', { exact: true });
   await input.fill('Write a branch name for: fix login timeout');
   await page.getByRole('button', { name: 'Send' }).click();
   const reply = page.getByTestId('turn-assistant').last();
@@ -42,7 +42,7 @@ test('loads the default pack, streams an answer and can be stopped', async ({ pa
 test('an empty message is refused with a note, nothing is sent', async ({ page }) => {
   await page.goto('/?pack=tiny-random');
   await expect(page.getByTestId('pack-ready')).toBeVisible();
-  await page.getByLabel('Message').fill('   ');
+  await page.getByLabel('Message', { exact: true }).fill('   ');
   await page.getByRole('button', { name: 'Send' }).click();
   await expect(page.getByText('Type a message first.')).toBeVisible();
   await expect(page.getByTestId('turn-user')).toHaveCount(0);

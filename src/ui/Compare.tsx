@@ -18,7 +18,7 @@ export function Compare({ skill }: { skill: string }) {
           void run(message, skill);
         }}
       >
-        <label htmlFor="compare-message">Message</label>
+        <label htmlFor="compare-message">Question to compare</label>
         <input id="compare-message" value={message} onChange={(e) => setMessage(e.target.value)} placeholder="e.g. Branch name for: fix login timeout, ticket AB-12" />
         <button type="submit" disabled={busy || !message.trim()}>
           Compare
