@@ -3,10 +3,13 @@ import { createEngineClient } from './model/client';
 import type { LoraTensors } from './model/engine';
 import { composeSlots } from './adapters/slots';
 import type { PackManifest } from './model/config';
+import type { AdapterModules } from './model/engine';
 import type { BackendPreference } from './model/env';
 
 const engine = createEngineClient();
 let manifest: PackManifest | null = null;
+/** Adapters made in this page, by the caller's id (benchmarks reuse one adapter across many cases). */
+const adapters = new Map<string, AdapterModules>();
 
 /** LoRA as plain arrays (JSON fixtures) turned into typed arrays. */
 type PlainLora = Record<string, { A: number[]; B: number[] }>;
@@ -36,6 +39,16 @@ const harness = {
     await engine.setLora(composeSlots([{ modules: made.modules, scale: 1 }], manifest!.architecture, manifest!.lora));
     const modules = Object.fromEntries(Object.entries(made.modules).map(([m, p]) => [m, { A: Array.from(p.a), B: Array.from(p.b) }]));
     return { ...made, modules };
+  },
+  async makeAdapter(id: string, text: string) {
+    const made = await engine.makeAdapter(text);
+    adapters.set(id, made.modules);
+    return { tokens: made.tokens, chunks: made.chunks, encodeMs: made.encodeMs, hypernetMs: made.hypernetMs, device: made.device };
+  },
+  /** Bind these adapters (by id) in slots 0.. at scale 1, or none. */
+  async bindAdapters(ids: string[]) {
+    const active = ids.map((id) => ({ modules: adapters.get(id)!, scale: 1 }));
+    await engine.setLora(composeSlots(active, manifest!.architecture, manifest!.lora));
   },
   async generate(messages: { role: 'user' | 'assistant' | 'system'; content: string }[], maxNewTokens: number) {
     return engine.generate({ messages, maxNewTokens, temperature: 0, topP: 1 }, () => undefined);

@@ -24,7 +24,7 @@ import torch
 from .conversations import load_tokenizer, render_ids, with_skill
 from .export.pack import git_commit, load_pack_model, lora_spec_of
 from .hypernet import Hypernetwork, compose_slots, load_hypernet
-from .model import Transformer, generate
+from .model import generate
 from .skill_encoder import encode_skill
 from .skills import scoring
 
@@ -83,35 +83,53 @@ class Runner:
             return {m: (a[0], b[0]) for m, (a, b) in net(hidden[None]).items()}
 
 
-def run_seed(runner: Runner, net: Hypernetwork | None, chunk_tokens: int, cases: list[dict], conditions: list[str], seed: int) -> dict:
+def make_plan(cases: list[dict], conditions: list[str], seed: int) -> dict:
+    """Every (case, condition) as a job: the messages to answer and the skills whose adapters are active, in slot
+    order. The browser benchmark (bench/skills.mjs) runs this same plan, so both paths answer identical jobs."""
     rng = random.Random(seed)
-    skills = {c["skill_id"]: c for c in cases}
-    cache: dict[str, dict] = {}
-
-    def adapter_of(skill_id: str):
-        if skill_id not in cache:
-            cache[skill_id] = runner.adapter(net, skills[skill_id]["skill_md"], chunk_tokens)
-        return cache[skill_id]
-
-    scored: dict[str, list] = {c: [] for c in conditions}
+    skills = {c["skill_id"]: c["skill_md"] for c in cases}
+    family = {c["skill_id"]: c["family"] for c in cases}
+    jobs = []
     for case in cases:
-        other = [s for s, c in skills.items() if c["family"] != case["family"]] or [s for s in skills if s != case["skill_id"]]
+        other = [s for s in skills if family[s] != case["family"]] or [s for s in skills if s != case["skill_id"]]
         for cond in conditions:
-            msgs = case["messages"]
-            lora = None
+            messages = [{"role": m["role"], "content": m["content"]} for m in case["messages"]]
             if cond in ("icl", "adapter_icl"):
-                msgs = with_skill(msgs, case["skill_md"])
-            if cond in ("adapter", "adapter_icl"):
-                lora = compose_slots([adapter_of(case["skill_id"])], [1.0], runner.lora)
-            elif cond == "shuffled":
-                lora = compose_slots([adapter_of(rng.choice(other))], [1.0], runner.lora)
-            elif cond == "accumulate_3":
-                extra = rng.sample(other, min(2, len(other)))
-                lora = compose_slots([adapter_of(case["skill_id"])] + [adapter_of(s) for s in extra], [1.0] * (1 + len(extra)), runner.lora)
-            output, truncated = runner.answer(msgs, lora)
-            result = scoring.score(case, output)
-            scored[cond].append((case, result))
+                messages = with_skill(messages, case["skill_md"])
+            adapters = {
+                "adapter": [case["skill_id"]], "adapter_icl": [case["skill_id"]],
+                "shuffled": [rng.choice(other)] if other else [],
+                "accumulate_3": [case["skill_id"], *rng.sample(other, min(2, len(other)))],
+            }.get(cond, [])
+            jobs.append({"case_id": case["case_id"], "condition": cond, "messages": messages, "adapters": adapters})
+    used = {s for j in jobs for s in j["adapters"]}
+    return {"skills": {s: skills[s] for s in sorted(used)}, "jobs": jobs}
+
+
+def run_plan(runner: Runner, net: Hypernetwork | None, chunk_tokens: int, plan: dict) -> list[str]:
+    """Greedy answers of the PyTorch reference for every job of a plan."""
+    made = {s: runner.adapter(net, text, chunk_tokens) for s, text in plan["skills"].items()} if net else {}
+    outputs = []
+    for job in plan["jobs"]:
+        lora = compose_slots([made[s] for s in job["adapters"]], [1.0] * len(job["adapters"]), runner.lora) if job["adapters"] else None
+        outputs.append(runner.answer(job["messages"], lora)[0])
+    return outputs
+
+
+def score_plan(cases: list[dict], plan: dict, outputs: list[str]) -> dict:
+    by_id = {c["case_id"]: c for c in cases}
+    scored: dict[str, list] = {}
+    for job, output in zip(plan["jobs"], outputs):
+        case = by_id[job["case_id"]]
+        scored.setdefault(job["condition"], []).append((case, scoring.score(case, first_line_answer(output))))
     return {cond: scoring.aggregate(pairs) for cond, pairs in scored.items()}
+
+
+def chunk_tokens_of(path: Path) -> int:
+    from safetensors import safe_open
+
+    with safe_open(str(path), "pt") as f:
+        return int(f.metadata()["chunkTokens"])
 
 
 def mean_std(per_seed: list[dict]) -> dict:
@@ -135,42 +153,62 @@ def mean_std(per_seed: list[dict]) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pack", type=Path, required=True)
-    ap.add_argument("--hypernets", type=Path, nargs="*", default=[])
+    ap.add_argument("--hypernets", type=Path, nargs="*", default=None, help="one file per training seed (default: the pack's own)")
     ap.add_argument("--testset", type=Path, default=Path("training/data/testset-v1.jsonl"))
     ap.add_argument("--skills", type=Path, default=None)
     ap.add_argument("--limit", type=int, default=0, help="cases per split (0: all)")
     ap.add_argument("--max_new_tokens", type=int, default=48)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--plan", action="store_true", help="print the job plan as JSON and exit (for bench/skills.mjs)")
+    ap.add_argument("--browser-outputs", type=Path, default=None, help="score the browser's answers to the plan")
+    ap.add_argument("--command", default=None)
+    ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     t0 = time.time()
-    runner = Runner(args.pack, args.max_new_tokens)
     cases = load_cases(args.testset, args.skills, args.limit, args.seed)
-    per_seed = []
-    if args.hypernets:
-        for path in args.hypernets:
-            net = load_hypernet(path)
-            from safetensors import safe_open
-
-            with safe_open(str(path), "pt") as f:
-                chunk = int(f.metadata()["chunkTokens"])
-            per_seed.append(run_seed(runner, net, chunk, cases, list(CONDITIONS), args.seed))
-            print(f"{path}: done ({time.time() - t0:.0f}s)", flush=True)
-    else:
-        per_seed.append(run_seed(runner, None, 0, cases, ["base", "icl"], args.seed))
+    own = args.pack / "hypernet.safetensors"
+    hypernets = args.hypernets if args.hypernets is not None else ([own] if own.exists() else [])
+    conditions = list(CONDITIONS) if hypernets else ["base", "icl"]
+    plan = make_plan(cases, conditions, args.seed)
+    if args.plan:
+        json.dump(plan, sys.stdout)
+        return
+    runner = Runner(args.pack, args.max_new_tokens)
+    per_seed, reference_outputs = [], None
+    for path in hypernets or [None]:
+        net = load_hypernet(path) if path else None
+        outputs = run_plan(runner, net, chunk_tokens_of(path) if path else 0, plan)
+        if reference_outputs is None:
+            reference_outputs = outputs
+        per_seed.append(score_plan(cases, plan, outputs))
+        print(f"{path}: done ({time.time() - t0:.0f}s)", file=sys.stderr, flush=True)
     result = {
         "pack": runner.manifest["id"],
-        "hypernets": [str(p) for p in args.hypernets],
+        "path": "pytorch",
+        "hypernets": [str(p) for p in hypernets],
         "n_cases": len(cases),
         "conditions": mean_std(per_seed),
-        "command": " ".join(["python", "-m", "training.bench_skills", *sys.argv[1:]]),
+    }
+    if args.browser_outputs:
+        browser = json.loads(args.browser_outputs.read_text())
+        answers = {(o["case_id"], o["condition"]): o["output"] for o in browser["outputs"]}
+        outputs = [answers[(j["case_id"], j["condition"])] for j in plan["jobs"]]
+        same = [first_line_answer(a) == first_line_answer(b) for a, b in zip(outputs, reference_outputs)]
+        result.update({
+            "path": f"browser ({browser['backend']})",
+            "conditions": mean_std([score_plan(cases, plan, outputs)]),
+            "pytorch_reference": result["conditions"],
+            "browser_vs_python_agreement": {"same_answer": sum(same) / max(1, len(same)), "n_jobs": len(same)},
+        })
+    result.update({
+        "command": args.command or " ".join(["python", "-m", "training.bench_skills", *sys.argv[1:]]),
         "seed": args.seed,
         "commit": git_commit(),
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "wall_s": round(time.time() - t0, 1),
-    }
+    })
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({c: {s: v["pass_rate"]["mean"] for s, v in d.items()} for c, d in result["conditions"].items()}, indent=1))
