@@ -75,7 +75,9 @@ class Data:
         self.skill_ids = [s["skill_id"] for s in skills]
         index = {sid: i for i, sid in enumerate(self.skill_ids)}
         self.family = [s["family"] for s in skills]
-        cache = cache_dir / f"encodings-{manifest['id']}-{len(skills)}-{cfg.chunk_tokens}-s{cfg.seed}.pt"
+        # The base is frozen, so encodings are shared by every seed (a sampled subset depends on the seed).
+        subset = f"-s{cfg.seed}" if cfg.max_skills else ""
+        cache = cache_dir / f"encodings-{manifest['id']}-{next(f['sha256'][:12] for f in manifest['files'] if f['role'] == 'weights')}-{len(skills)}-{cfg.chunk_tokens}{subset}.pt"
         if cache.exists():
             self.enc = torch.load(cache)
         else:
