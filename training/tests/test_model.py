@@ -33,12 +33,17 @@ def hf_model(kind: str):
     return model.eval()
 
 
-@pytest.mark.parametrize("kind", ["llama", "qwen2", "gemma3"])
-def test_logits_match_transformers(kind):
+def ours_and_reference(kind: str):
+    """Our model loaded from the checkpoint transformers saves (exact Hugging Face layout), and transformers' own."""
     ref = hf_model(kind)
     with tempfile.TemporaryDirectory() as d:
         ref.save_pretrained(d)
-        ours = load_checkpoint(d)
+        return load_checkpoint(d), ref
+
+
+@pytest.mark.parametrize("kind", ["llama", "qwen2", "gemma3"])
+def test_logits_match_transformers(kind):
+    ours, ref = ours_and_reference(kind)
     ids = torch.tensor([[1, 5, 9, 42, 7, 100, 3, 250, 17, 8]])
     with torch.no_grad():
         want = ref(ids).logits
@@ -48,10 +53,7 @@ def test_logits_match_transformers(kind):
 
 @pytest.mark.parametrize("kind", ["llama", "gemma3"])
 def test_kv_cache_decode_equals_full_forward(kind):
-    ref = hf_model(kind)
-    with tempfile.TemporaryDirectory() as d:
-        ref.save_pretrained(d)
-        ours = load_checkpoint(d)
+    ours, ref = ours_and_reference(kind)
     ids = torch.tensor([[3, 1, 4, 1, 5, 9, 2, 6, 5, 3]])
     spec = LoraSpec(rank=2, slots=2, target_modules=["q_proj", "v_proj", "down_proj"])
     g = torch.Generator().manual_seed(1)
@@ -68,10 +70,7 @@ def test_kv_cache_decode_equals_full_forward(kind):
 
 
 def test_lora_matches_explicit_weight_update():
-    ref = hf_model("llama")
-    with tempfile.TemporaryDirectory() as d:
-        ref.save_pretrained(d)
-        ours = load_checkpoint(d)
+    ours, ref = ours_and_reference("llama")
     spec = LoraSpec(rank=3, slots=1, target_modules=["q_proj"])
     a, b = zero_lora(ours.config, spec)["q_proj"]
     g = torch.Generator().manual_seed(2)
