@@ -1,12 +1,40 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Engine, GenerateParams } from '../model/engine';
-import { createAppStore } from './store';
+import { createMemoryLibrary, StorageError, type AdapterLibrary } from '../adapters/persistence';
+import { readZip } from '../adapters/zip';
+import { moduleShape, validateManifest, type PackManifest } from '../model/config';
+import type { AdapterModules, Engine, GenerateParams, LoraTensors } from '../model/engine';
+import { createAppStore, type AppOptions } from './store';
 
-function engine(truncatedTokens = 0): Engine & { calls: GenerateParams[] } {
+const tinyRandom = validateManifest(JSON.parse(readFileSync(new URL('../../public/models/tiny-random/manifest.json', import.meta.url), 'utf8')));
+
+/** The same pack with other weights (another sha256 of weights.safetensors). */
+function retrained(m: PackManifest): PackManifest {
+  return { ...m, files: m.files.map((f) => (f.role === 'weights' ? { ...f, sha256: 'f'.repeat(64) } : f)) };
+}
+
+/** Deterministic adapter tensors of the tiny-random shapes; `seed` tells adapters apart. */
+function modulesFor(m: PackManifest, seed: number): AdapterModules {
+  const { architecture: arch, lora } = m;
+  return Object.fromEntries(
+    lora.targetModules.map((mod) => {
+      const [fanIn, fanOut] = moduleShape(arch, mod);
+      const fill = (n: number, k: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 100 + k * 10 + i) / 8);
+      return [mod, { a: fill(arch.numHiddenLayers * fanIn * lora.rank, 1), b: fill(arch.numHiddenLayers * lora.rank * fanOut, 2) }];
+    }),
+  );
+}
+
+type FakeEngine = Engine & { calls: GenerateParams[]; bound: (LoraTensors | null)[] };
+
+function engine(truncatedTokens = 0, manifest: PackManifest = tinyRandom): FakeEngine {
   const calls: GenerateParams[] = [];
+  const bound: (LoraTensors | null)[] = [];
+  let made = 0;
   return {
     calls,
-    loadPack: async () => ({ manifest: { name: 'p' } as never, backend: 'webgpu', backendNote: 'WebGPU' }),
+    bound,
+    loadPack: async () => ({ manifest, backend: 'webgpu', backendNote: 'WebGPU' }),
     async generate(p, onToken) {
       calls.push(p);
       onToken({ tokenId: 1, delta: 'Hel' });
@@ -14,11 +42,9 @@ function engine(truncatedTokens = 0): Engine & { calls: GenerateParams[] } {
       return { promptTokens: 3, generatedTokens: 2, truncatedTokens, prefillMs: 1, decodeMs: 1, stopReason: 'eos', text: 'Hello', tokenIds: [1, 2] };
     },
     stop: () => undefined,
-    setLora: async () => undefined,
+    setLora: async (t) => void bound.push(t),
     logits: async () => new Float32Array(),
-    makeAdapter: async () => {
-      throw new Error('no hypernetwork in this test');
-    },
+    makeAdapter: async () => ({ modules: modulesFor(manifest, ++made), tokens: 5, chunks: 1, droppedTokens: 0, encodeMs: 1, hypernetMs: 1, device: 'cpu' }),
     encodeSkill: async () => ({ hidden: new Float32Array(), shape: [0, 0, 0], chunks: 0, tokens: 0, droppedTokens: 0, ms: 0 }),
   };
 }
@@ -62,5 +88,128 @@ describe('app store', () => {
     const store = createAppStore(e);
     await store.getState().loadPack('/m/', 'auto');
     expect(store.getState()).toMatchObject({ packStatus: 'error', error: 'manifest.json: 404 Not Found' });
+  });
+});
+
+const SKILL = (name: string, body: string) => `---\nname: ${name}\ndescription: test\n---\n${body}\n`;
+
+async function openApp(library: AdapterLibrary, options: AppOptions = {}, manifest = tinyRandom) {
+  const e = engine(0, manifest);
+  const store = createAppStore(e, { library, ...options });
+  await store.getState().loadPack('/m/', 'auto');
+  return { store, e };
+}
+
+describe('adapter library in the store', () => {
+  it('saves made adapters and restores them, still active and bound, after a reload', async () => {
+    const library = createMemoryLibrary();
+    const first = await openApp(library);
+    await first.store.getState().makeAdapter(SKILL('branch-names', 'Use feat/ABC-1-slug.'));
+    await first.store.getState().makeAdapter(SKILL('commit-style', 'Write commit subjects in the imperative.'));
+    await first.store.getState().setAdapterScale(first.store.getState().adapters[1].id, 0.5);
+    expect(library.records.size).toBe(2);
+
+    const second = await openApp(library);
+    const restored = second.store.getState().adapters;
+    expect(restored.map((a) => [a.name, a.active, a.scale, a.mismatch])).toEqual([['branch-names', true, 1, null], ['commit-style', true, 0.5, null]]);
+    expect(restored[0].modules.q_proj.a).toEqual(first.store.getState().adapters[0].modules.q_proj.a);
+    // Reloading binds both saved adapters before the first chat.
+    expect(second.e.bound.at(-1)?.q_proj.a.some((v) => v !== 0)).toBe(true);
+  });
+
+  it('renames, searches by name or skill text, and deletes from the library', async () => {
+    const library = createMemoryLibrary();
+    const { store } = await openApp(library);
+    await store.getState().makeAdapter(SKILL('branch-names', 'Branches are feat/KEY-slug.'));
+    await store.getState().makeAdapter(SKILL('semver', 'Bump the minor version for features.'));
+    const [a, b] = store.getState().adapters;
+    await store.getState().renameAdapter(a.id, '  Branch   names ');
+    await store.getState().renameAdapter(b.id, '   ');
+    expect(store.getState().libraryNote).toMatch(/needs a name/);
+    expect(library.records.get(a.id)?.meta.name).toBe('Branch names');
+    expect(library.records.get(b.id)?.meta.name).toBe('semver');
+
+    store.getState().setAdapterQuery('MINOR');
+    expect(store.getState().adapterQuery).toBe('MINOR');
+    await store.getState().removeAdapter(a.id);
+    expect(store.getState().adapters.map((x) => x.name)).toEqual(['semver']);
+    expect([...library.records.keys()]).toEqual([b.id]);
+  });
+
+  it('lists an adapter of another pack or other weights but refuses to switch it on', async () => {
+    const library = createMemoryLibrary();
+    const old = await openApp(library, {}, retrained(tinyRandom));
+    await old.store.getState().makeAdapter(SKILL('old-weights', 'x'));
+    const { store, e } = await openApp(library);
+    const [entry] = store.getState().adapters;
+    expect(entry.mismatch).toMatch(/other weights of the pack "tiny-random"/);
+    // Saved as active for its own pack; here it takes no slot and is not bound.
+    expect(e.bound.at(-1)).toBeNull();
+    await store.getState().toggleAdapter(entry.id);
+    expect(store.getState().libraryNote).toBe(entry.mismatch);
+    expect(library.records.get(entry.id)?.meta.active).toBe(true);
+    store.getState().exportAdapter(entry.id, 'peft');
+    expect(store.getState().libraryNote).toMatch(/only be exported with that pack loaded/);
+  });
+
+  it('keeps what is saved and says so when storage is full', async () => {
+    const library = createMemoryLibrary();
+    const { store } = await openApp(library);
+    await store.getState().makeAdapter(SKILL('kept', 'x'));
+    const full: AdapterLibrary = {
+      ...library,
+      add: async () => {
+        throw new DOMException('quota', 'QuotaExceededError');
+      },
+    };
+    const again = await openApp(full);
+    await again.store.getState().makeAdapter(SKILL('too-many', 'y'));
+    expect(again.store.getState().libraryNote).toMatch(/storage for this page is full, so saving "too-many" failed; what was saved before is kept/);
+    // The new adapter still works for this session; the saved one is untouched.
+    expect(again.store.getState().adapters.map((a) => a.name)).toEqual(['kept', 'too-many']);
+    expect([...library.records.values()].map((r) => r.meta.name)).toEqual(['kept']);
+  });
+
+  it('works without storage (private window) and says that adapters will not survive', async () => {
+    const none: AdapterLibrary = {
+      loadAll: async () => Promise.reject(new StorageError('unavailable', 'no storage here')),
+      add: async () => Promise.reject(new StorageError('unavailable', 'no storage here')),
+      update: async () => undefined,
+      remove: async () => undefined,
+    };
+    const { store } = await openApp(none);
+    expect(store.getState()).toMatchObject({ packStatus: 'ready', libraryNote: 'no storage here' });
+    await store.getState().makeAdapter(SKILL('session-only', 'x'));
+    expect(store.getState().adapters).toHaveLength(1);
+  });
+
+  it('exports PEFT as a zip and GGUF, and imports the PEFT zip back as the same adapter', async () => {
+    const saved: { name: string; bytes: Uint8Array; type: string }[] = [];
+    const { store } = await openApp(createMemoryLibrary(), { saveFile: (name, bytes, type) => saved.push({ name, bytes, type }) });
+    await store.getState().makeAdapter(SKILL('branch names!', 'Branches are feat/KEY-slug.'));
+    const [made] = store.getState().adapters;
+    store.getState().exportAdapter(made.id, 'peft');
+    store.getState().exportAdapter(made.id, 'gguf');
+    expect(store.getState().libraryNote).toBeNull();
+    expect(saved.map((f) => [f.name, f.type])).toEqual([['branch-names-peft.zip', 'application/zip'], ['branch-names.gguf', 'application/octet-stream']]);
+    expect([...(await readZip(saved[0].bytes)).keys()]).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
+
+    const zip = saved[0].bytes;
+    await store.getState().importAdapter([{ name: 'branch-names-peft.zip', arrayBuffer: async () => zip.slice().buffer }]);
+    const imported = store.getState().adapters[1];
+    expect(imported).toMatchObject({ name: 'branch names!', skillText: made.skillText, importedFrom: 'branch-names-peft.zip', mismatch: null, active: true });
+    for (const m of tinyRandom.lora.targetModules) {
+      expect(imported.modules[m].a).toEqual(made.modules[m].a);
+      expect(imported.modules[m].b).toEqual(made.modules[m].b);
+    }
+    expect(store.getState().libraryNote).toBe('Imported "branch names!".');
+  });
+
+  it('refuses an import that does not fit with a message naming the file', async () => {
+    const { store } = await openApp(createMemoryLibrary());
+    const text = (s: string) => ({ name: 'adapter_config.json', arrayBuffer: async () => new TextEncoder().encode(s).buffer });
+    await store.getState().importAdapter([text('{"peft_type": "LORA", "r": 4}')]);
+    expect(store.getState().libraryNote).toMatch(/adapter_config.json could not be imported: .*adapter_model.safetensors is missing/);
+    expect(store.getState().adapters).toHaveLength(0);
   });
 });

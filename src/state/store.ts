@@ -1,5 +1,17 @@
 /** App state (zustand). Components render it and call its intents; only the store talks to the engine. */
 import { createStore, type StoreApi } from 'zustand/vanilla';
+import { exportGguf } from '../adapters/gguf';
+import { exportPeftZip, importPeftFiles } from '../adapters/peft';
+import {
+  createIndexedDbLibrary,
+  metaOf,
+  packIdentity,
+  packMismatch,
+  toStorageError,
+  type AdapterLibrary,
+  type PackIdentity,
+  type StoredAdapter,
+} from '../adapters/persistence';
 import { parseSkill } from '../adapters/skill';
 import { composeSlots } from '../adapters/slots';
 import type { AdapterModules, Engine, GenerateStats, PackInfo } from '../model/engine';
@@ -19,16 +31,24 @@ export interface Settings {
   topP: number;
 }
 
-export interface AdapterEntry {
-  id: string;
+export interface AdapterEntry extends StoredAdapter {
+  /** Why it cannot run on the loaded pack (made for another pack or other weights); null when it can. */
+  mismatch: string | null;
+}
+
+export type ExportFormat = 'peft' | 'gguf';
+
+/** A file the user picked (a browser File has this shape). */
+export interface PickedFile {
   name: string;
-  skillText: string;
-  packId: string;
-  createdAt: number;
-  scale: number;
-  active: boolean;
-  modules: AdapterModules;
-  stats: { tokens: number; chunks: number; droppedTokens: number; encodeMs: number; hypernetMs: number; bytes: number; device: string };
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
+export interface AppOptions {
+  /** Where adapters are saved; IndexedDB by default. */
+  library?: AdapterLibrary;
+  /** Hands an exported file to the user; a browser download by default. */
+  saveFile?: (name: string, bytes: Uint8Array, type: string) => void;
 }
 
 export type CompareMode = 'base' | 'icl' | 'adapter';
@@ -49,6 +69,10 @@ export interface AppState {
   adapters: AdapterEntry[];
   making: boolean;
   skillNote: string | null;
+  /** Messages about the adapter library: saving, loading, import, export, adapters of other packs. */
+  libraryNote: string | null;
+  /** The adapter list shows the adapters whose name or skill text match it. */
+  adapterQuery: string;
   compare: CompareResult | null;
   loadPack(baseUrl: string, preference: BackendPreference): Promise<void>;
   send(text: string): Promise<void>;
@@ -59,20 +83,92 @@ export interface AppState {
   toggleAdapter(id: string): Promise<void>;
   setAdapterScale(id: string, scale: number): Promise<void>;
   removeAdapter(id: string): Promise<void>;
+  renameAdapter(id: string, name: string): Promise<void>;
+  setAdapterQuery(query: string): void;
+  exportAdapter(id: string, format: ExportFormat): void;
+  importAdapter(files: readonly PickedFile[]): Promise<void>;
   runCompare(message: string, skillText: string): Promise<void>;
 }
 
 export const DEFAULT_SETTINGS: Settings = { maxNewTokens: 64, temperature: 0, topP: 0.95 };
 
-export function createAppStore(engine: Engine): StoreApi<AppState> {
+/** Start a browser download of `bytes`. */
+function downloadFile(name: string, bytes: Uint8Array, type: string): void {
+  const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  link.click();
+  // Revoking at once can cancel the download in some browsers; a minute is ample to start it.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/** A file name from an adapter name: letters, digits, dot, dash and underscore only. */
+function fileStem(name: string): string {
+  return name.trim().replace(/[^\w.-]+/g, '-').replace(/^[-.]+|-+$/g, '') || 'adapter';
+}
+
+function adapterBytes(modules: AdapterModules): number {
+  return Object.values(modules).reduce((n, p) => n + p.a.byteLength + p.b.byteLength, 0);
+}
+
+/** Entries in use on the loaded pack: active and made for it. */
+function inUse(adapters: readonly AdapterEntry[]): AdapterEntry[] {
+  return adapters.filter((a) => a.active && !a.mismatch);
+}
+
+export function createAppStore(engine: Engine, options: AppOptions = {}): StoreApi<AppState> {
+  const library = options.library ?? createIndexedDbLibrary();
+  const saveFile = options.saveFile ?? downloadFile;
   let nextTurnId = 1;
   return createStore<AppState>()((set, get) => {
     /** Bind the active adapters' composition (or zeros) to the engine. */
     const bindActive = async () => {
       const pack = get().pack;
       if (!pack) return;
-      const active = get().adapters.filter((a) => a.active && a.packId === pack.manifest.id);
-      await engine.setLora(composeSlots(active, pack.manifest.architecture, pack.manifest.lora));
+      await engine.setLora(composeSlots(inUse(get().adapters), pack.manifest.architecture, pack.manifest.lora));
+    };
+    /** Run a library write; a failure is said in the list and never drops the adapter from the page. */
+    const persist = async (doing: string, write: () => Promise<void>) => {
+      try {
+        await write();
+      } catch (e) {
+        set({ libraryNote: toStorageError(e, doing).message });
+      }
+    };
+    const patchAdapter = (id: string, patch: Partial<AdapterEntry>): AdapterEntry | undefined => {
+      set({ adapters: get().adapters.map((a) => (a.id === id ? { ...a, ...patch } : a)) });
+      return get().adapters.find((a) => a.id === id);
+    };
+    const saveMeta = async (entry: AdapterEntry | undefined) => {
+      if (entry) await persist(`saving the changes to "${entry.name}"`, () => library.update(metaOf(entry)));
+    };
+    /** Saved adapters of every pack, listed; those of other packs or weights are marked and never bound. */
+    const loadLibrary = async (identity: PackIdentity, slots: number) => {
+      let saved: StoredAdapter[];
+      let unreadable: number;
+      try {
+        ({ adapters: saved, unreadable } = await library.loadAll());
+      } catch (e) {
+        set({ libraryNote: toStorageError(e, 'loading the saved adapters').message });
+        return;
+      }
+      const savedIds = new Set(saved.map((a) => a.id));
+      const unsaved = get().adapters.filter((a) => !savedIds.has(a.id));
+      let free = slots;
+      const adapters = [...saved, ...unsaved].map((a): AdapterEntry => {
+        const mismatch = packMismatch(a, identity);
+        if (!a.active || mismatch) return { ...a, mismatch };
+        // Saved flags may ask for more slots than this pack has: the oldest keep theirs for this session.
+        free -= 1;
+        return { ...a, active: free >= 0, mismatch };
+      });
+      set({ adapters, libraryNote: unreadable > 0 ? `${unreadable} saved adapter(s) could not be read (damaged, or saved by a newer version of the app) and are left as they are.` : null });
+    };
+    const addAdapter = async (entry: AdapterEntry, notes: string[], noteKey: 'skillNote' | 'libraryNote') => {
+      set({ adapters: [...get().adapters, entry], [noteKey]: notes.join(' ') || null });
+      await persist(`saving "${entry.name}"`, () => library.add(entry));
+      await bindActive();
     };
     return {
     packStatus: 'idle',
@@ -86,16 +182,27 @@ export function createAppStore(engine: Engine): StoreApi<AppState> {
     adapters: [],
     making: false,
     skillNote: null,
+    libraryNote: null,
+    adapterQuery: '',
     compare: null,
 
     async loadPack(baseUrl, preference) {
       set({ packStatus: 'loading', progress: null, error: null });
+      let pack: PackInfo;
       try {
-        const pack = await engine.loadPack(baseUrl, preference, (progress) => set({ progress }));
-        set({ pack, packStatus: 'ready' });
+        pack = await engine.loadPack(baseUrl, preference, (progress) => set({ progress }));
       } catch (e) {
         set({ packStatus: 'error', error: (e as Error).message });
+        return;
       }
+      set({ pack });
+      await loadLibrary(packIdentity(pack.manifest), pack.manifest.lora.slots);
+      try {
+        await bindActive();
+      } catch (e) {
+        set({ libraryNote: `The saved adapters could not be switched on: ${(e as Error).message}` });
+      }
+      set({ packStatus: 'ready' });
     },
 
     async send(text) {
@@ -152,23 +259,26 @@ export function createAppStore(engine: Engine): StoreApi<AppState> {
       set({ making: true, skillNote: 'Making the adapter…' });
       try {
         const made = await engine.makeAdapter(skill.text);
-        const bytes = Object.values(made.modules).reduce((n, p) => n + p.a.byteLength + p.b.byteLength, 0);
         const entry: AdapterEntry = {
           id: crypto.randomUUID(),
           name: skill.name,
           skillText: skill.text,
-          packId: pack.manifest.id,
+          ...packIdentity(pack.manifest),
           createdAt: Date.now(),
           scale: 1,
-          active: get().adapters.filter((a) => a.active).length < pack.manifest.lora.slots,
+          active: inUse(get().adapters).length < pack.manifest.lora.slots,
           modules: made.modules,
-          stats: { tokens: made.tokens, chunks: made.chunks, droppedTokens: made.droppedTokens, encodeMs: made.encodeMs, hypernetMs: made.hypernetMs, bytes, device: made.device },
+          stats: {
+            tokens: made.tokens, chunks: made.chunks, droppedTokens: made.droppedTokens, encodeMs: made.encodeMs, hypernetMs: made.hypernetMs,
+            bytes: adapterBytes(made.modules), device: made.device,
+          },
+          importedFrom: null,
+          mismatch: null,
         };
         const notes = [...skill.warnings];
         if (made.chunks > 1) notes.push(`The skill is longer than one encoder chunk: it was read in ${made.chunks} chunks.`);
         if (made.droppedTokens > 0) notes.push(`The last ${made.droppedTokens} tokens of the skill were beyond the encoder's limit and were left out.`);
-        set({ adapters: [...get().adapters, entry], skillNote: notes.join(' ') || null });
-        await bindActive();
+        await addAdapter(entry, notes, 'skillNote');
       } catch (e) {
         set({ skillNote: `The adapter could not be made: ${(e as Error).message}` });
       } finally {
@@ -180,28 +290,102 @@ export function createAppStore(engine: Engine): StoreApi<AppState> {
       const slots = get().pack?.manifest.lora.slots ?? 0;
       const target = get().adapters.find((a) => a.id === id);
       if (!target) return;
-      if (!target.active && get().adapters.filter((a) => a.active).length >= slots) {
+      if (target.mismatch) {
+        set({ libraryNote: target.mismatch });
+        return;
+      }
+      if (!target.active && inUse(get().adapters).length >= slots) {
         set({ skillNote: `This pack has ${slots} adapter slots: switch another adapter off first.` });
         return;
       }
-      set({ adapters: get().adapters.map((a) => (a.id === id ? { ...a, active: !a.active } : a)) });
+      const entry = patchAdapter(id, { active: !target.active });
       await bindActive();
+      await saveMeta(entry);
     },
 
     async setAdapterScale(id, scale) {
-      set({ adapters: get().adapters.map((a) => (a.id === id ? { ...a, scale } : a)) });
+      const entry = patchAdapter(id, { scale });
       await bindActive();
+      await saveMeta(entry);
     },
 
     async removeAdapter(id) {
       set({ adapters: get().adapters.filter((a) => a.id !== id) });
       await bindActive();
+      await persist('deleting the adapter', () => library.remove(id));
+    },
+
+    async renameAdapter(id, name) {
+      const clean = name.trim().replace(/\s+/g, ' ');
+      const target = get().adapters.find((a) => a.id === id);
+      if (!target || clean === target.name) return;
+      if (!clean) {
+        set({ libraryNote: 'An adapter needs a name: the old one is kept.' });
+        return;
+      }
+      await saveMeta(patchAdapter(id, { name: clean }));
+    },
+
+    setAdapterQuery(query) {
+      set({ adapterQuery: query });
+    },
+
+    exportAdapter(id, format) {
+      const pack = get().pack;
+      const target = get().adapters.find((a) => a.id === id);
+      if (!pack || !target) return;
+      if (target.mismatch) {
+        set({ libraryNote: `${target.mismatch} It can only be exported with that pack loaded.` });
+        return;
+      }
+      try {
+        if (format === 'peft') saveFile(`${fileStem(target.name)}-peft.zip`, exportPeftZip(target, pack.manifest), 'application/zip');
+        else saveFile(`${fileStem(target.name)}.gguf`, exportGguf(target, pack.manifest), 'application/octet-stream');
+      } catch (e) {
+        set({ libraryNote: `"${target.name}" could not be exported: ${(e as Error).message}` });
+      }
+    },
+
+    async importAdapter(files) {
+      const pack = get().pack;
+      if (!pack || files.length === 0) return;
+      const names = files.map((f) => f.name).join(', ');
+      let imported;
+      try {
+        const named = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+        imported = await importPeftFiles(named, pack.manifest);
+      } catch (e) {
+        set({ libraryNote: `${names} could not be imported: ${(e as Error).message}` });
+        return;
+      }
+      const identity = packIdentity(pack.manifest);
+      const name = imported.name ?? files[0].name.replace(/\.(zip|json|safetensors)$/i, '');
+      const notes = [`Imported "${name}".`, ...imported.notes];
+      if (imported.packSha256 && (imported.packId !== identity.packId || imported.packSha256 !== identity.packSha256)) {
+        notes.push(`It was exported from other weights (pack "${imported.packId}"); its shapes fit this pack, so it was loaded, but it may act differently here.`);
+      } else if (!imported.packSha256 && imported.baseModel && imported.baseModel !== identity.packId) {
+        notes.push(`It names "${imported.baseModel}" as its base model; its shapes fit this pack.`);
+      }
+      const entry: AdapterEntry = {
+        id: crypto.randomUUID(),
+        name,
+        skillText: imported.skillText ?? '',
+        ...identity,
+        createdAt: Date.now(),
+        scale: 1,
+        active: inUse(get().adapters).length < pack.manifest.lora.slots,
+        modules: imported.modules,
+        stats: { tokens: 0, chunks: 0, droppedTokens: 0, encodeMs: 0, hypernetMs: 0, bytes: adapterBytes(imported.modules), device: 'file' },
+        importedFrom: names,
+        mismatch: null,
+      };
+      await addAdapter(entry, notes, 'libraryNote');
     },
 
     async runCompare(message, skillText) {
       const content = message.trim();
       if (!content || get().generating || !get().pack) return;
-      const active = get().adapters.filter((a) => a.active);
+      const active = inUse(get().adapters);
       const result: CompareResult = { message: content, answers: {} };
       set({ compare: result, generating: true });
       const user: ChatMessage = { role: 'user', content };
