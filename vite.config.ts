@@ -59,12 +59,25 @@ const isolation = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
+// The built app's policy: its own scripts and wasm only; fetches leave the origin only for a pack URL the user typed.
+const contentSecurityPolicy = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self'",
+  "connect-src 'self' https:",
+  "img-src 'self' data: blob:",
+  "style-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
 export default defineConfig({
   plugins: [react(), ortWasm(), packIndex()],
   // This export condition makes onnxruntime-web load its wasm from ort.env.wasm.wasmPaths instead of inlining a URL.
   resolve: { conditions: ['onnxruntime-web-use-extern-wasm'] },
   server: { headers: isolation, port: 5173, strictPort: false },
-  preview: { headers: isolation, port: 4173, strictPort: true },
+  preview: { headers: { ...isolation, 'Content-Security-Policy': contentSecurityPolicy }, port: 4173, strictPort: true },
   worker: { format: 'es' },
   build: {
     target: 'es2022',

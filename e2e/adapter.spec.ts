@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './guard';
 
 /** Skill text -> encoder -> hypernetwork -> LoRA -> logits, each stage made by PyTorch (training/export/make_test_pack.py). */
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/tiny-random-hypernet.json', import.meta.url), 'utf8'));

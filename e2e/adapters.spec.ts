@@ -1,4 +1,5 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from './guard';
+import type { Page } from '@playwright/test';
 
 const COMMIT_SKILL = `---
 name: commit-messages

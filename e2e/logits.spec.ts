@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './guard';
 
 /** Reference logits from our PyTorch model and from transformers (training/export/make_test_pack.py). */
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/tiny-random.json', import.meta.url), 'utf8'));

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './guard';
 
 /** Encoder states of a multi-chunk skill, made by training/skill_encoder.py on the same pack. */
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/tiny-random-hypernet.json', import.meta.url), 'utf8'));

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './guard';
 
 test('paste a skill, make an adapter, chat with it and compare three ways', async ({ page }, info) => {
   await page.goto('/?pack=tiny-random');
