@@ -22,6 +22,6 @@ export default defineConfig({
   projects: [
     { name: 'webgpu', testIgnore: /\.nogpu\.spec\.ts/, use: { launchOptions: { executablePath, args: [...baseArgs, ...webgpuArgs] } } },
     // The same browser with WebGPU switched off: the app must fall back to WebAssembly and say so.
-    { name: 'no-webgpu', testMatch: /(chat|skill-ui|nogpu)\.spec\.ts/, use: { launchOptions: { executablePath, args: [...baseArgs, '--disable-webgpu'] } } },
+    { name: 'no-webgpu', testMatch: /(chat|skill-ui|a11y|nogpu)\.spec\.ts/, use: { launchOptions: { executablePath, args: [...baseArgs, '--disable-webgpu'] } } },
   ],
 });

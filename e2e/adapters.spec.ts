@@ -52,7 +52,7 @@ test('adapters accumulate, survive a reload, rename, delete, export and import',
 
   // Export PEFT: a zip holding both PEFT files.
   const downloading = page.waitForEvent('download');
-  await page.getByRole('button', { name: 'Export Team branch names as PEFT' }).click();
+  await page.getByRole('button', { name: 'Export PEFT of Team branch names' }).click();
   const download = await downloading;
   expect(download.suggestedFilename()).toBe('Team-branch-names-peft.zip');
   const zip = await readAll(await download.createReadStream());
@@ -60,7 +60,7 @@ test('adapters accumulate, survive a reload, rename, delete, export and import',
   expect(zip.includes('adapter_config.json') && zip.includes('adapter_model.safetensors')).toBe(true);
 
   const gguf = page.waitForEvent('download');
-  await page.getByRole('button', { name: 'Export commit-messages as GGUF' }).click();
+  await page.getByRole('button', { name: 'Export GGUF of commit-messages' }).click();
   expect((await gguf).suggestedFilename()).toBe('commit-messages.gguf');
 
   // Import the exported zip back: a third adapter with the same name and skill.
