@@ -74,6 +74,8 @@ export interface AppState {
   /** The adapter list shows the adapters whose name or skill text match it. */
   adapterQuery: string;
   compare: CompareResult | null;
+  /** The last pack asked for, so a failed load can be retried as it was. */
+  packRequest: { baseUrl: string; preference: BackendPreference } | null;
   loadPack(baseUrl: string, preference: BackendPreference): Promise<void>;
   send(text: string): Promise<void>;
   stop(): void;
@@ -180,6 +182,7 @@ export function createAppStore(engine: Engine, options: AppOptions = {}): StoreA
     notice: null,
     settings: DEFAULT_SETTINGS,
     adapters: [],
+    packRequest: null,
     making: false,
     skillNote: null,
     libraryNote: null,
@@ -187,7 +190,7 @@ export function createAppStore(engine: Engine, options: AppOptions = {}): StoreA
     compare: null,
 
     async loadPack(baseUrl, preference) {
-      set({ packStatus: 'loading', progress: null, error: null });
+      set({ packStatus: 'loading', progress: null, error: null, packRequest: { baseUrl, preference } });
       let pack: PackInfo;
       try {
         pack = await engine.loadPack(baseUrl, preference, (progress) => set({ progress }));

@@ -6,6 +6,8 @@ export function PackStatus() {
   const progress = useApp((s) => s.progress);
   const pack = useApp((s) => s.pack);
   const error = useApp((s) => s.error);
+  const request = useApp((s) => s.packRequest);
+  const loadPack = useApp((s) => s.loadPack);
   if (status === 'loading') {
     const total = progress?.totalBytes ?? 0;
     const loaded = progress?.loadedBytes ?? 0;
@@ -24,7 +26,12 @@ export function PackStatus() {
   if (status === 'error') {
     return (
       <div className="pack-status error" role="alert">
-        The model pack could not be loaded: {error}
+        <span data-testid="pack-error">The model pack could not be loaded: {error}</span>
+        {request && (
+          <button type="button" onClick={() => void loadPack(request.baseUrl, request.preference)}>
+            Retry
+          </button>
+        )}
       </div>
     );
   }
