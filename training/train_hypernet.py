@@ -68,16 +68,16 @@ class Data:
     """Train skills with cached encodings and their tokenised trajectories."""
 
     def __init__(self, cfg: TrainConfig, base, manifest, tok, cache_dir: Path):
-        rng = random.Random(cfg.seed)
         skills = [r for r in load_records(Path(cfg.data) / "skills.jsonl") if r["split"] == "train"]
         if cfg.max_skills:
-            skills = rng.sample(skills, cfg.max_skills)
+            # The subset is a data choice, the same for every training seed, so the encodings cache is shared.
+            skills = random.Random(0).sample(skills, cfg.max_skills)
         self.skill_ids = [s["skill_id"] for s in skills]
         index = {sid: i for i, sid in enumerate(self.skill_ids)}
         self.family = [s["family"] for s in skills]
-        # The base is frozen, so encodings are shared by every seed (a sampled subset depends on the seed).
-        subset = f"-s{cfg.seed}" if cfg.max_skills else ""
-        cache = cache_dir / f"encodings-{manifest['id']}-{next(f['sha256'][:12] for f in manifest['files'] if f['role'] == 'weights')}-{len(skills)}-{cfg.chunk_tokens}{subset}.pt"
+        # The base is frozen, so encodings are computed once and shared by every seed.
+        weights_sha = next(f["sha256"][:12] for f in manifest["files"] if f["role"] == "weights")
+        cache = cache_dir / f"encodings-{manifest['id']}-{weights_sha}-{len(skills)}-{cfg.chunk_tokens}.pt"
         if cache.exists():
             self.enc = torch.load(cache)
         else:

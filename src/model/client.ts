@@ -3,7 +3,7 @@ import type { Engine, GenerateParams, GenerateStats, LoraTensors, MadeAdapter, P
 import type { BackendPreference } from './env';
 import { EngineError, PackError, type ErrorInfo } from './errors';
 import type { Request, Response } from './messages';
-import type { LoadProgress } from './pack';
+import type { LoadProgress, PackSource } from './pack';
 
 type Pending = { resolve: (v: never) => void; reject: (e: Error) => void; onEvent?: (r: Response) => void };
 
@@ -55,8 +55,8 @@ export class EngineClient implements Engine {
     });
   }
 
-  loadPack(baseUrl: string, preference: BackendPreference, onProgress: (p: LoadProgress) => void): Promise<PackInfo> {
-    return this.call({ kind: 'loadPack', content: { baseUrl, preference } }, (r) => r.kind === 'progress' && onProgress(r.content));
+  loadPack(source: PackSource, preference: BackendPreference, onProgress: (p: LoadProgress) => void): Promise<PackInfo> {
+    return this.call({ kind: 'loadPack', content: { source, preference } }, (r) => r.kind === 'progress' && onProgress(r.content));
   }
 
   generate(params: GenerateParams, onToken: (e: TokenEvent) => void): Promise<GenerateStats> {

@@ -1,7 +1,7 @@
 /** The decode engine interface: the ORT engine, the worker handler and the main-thread client all implement it. */
 import type { PackManifest } from './config';
 import type { Backend, BackendPreference } from './env';
-import type { LoadProgress } from './pack';
+import type { LoadProgress, PackSource } from './pack';
 import type { ChatMessage } from './tokenizer';
 
 /** Stacked LoRA of one target module: A [layers, in, R] and B [layers, R, out], R = slots * rank, scale folded into B. */
@@ -71,7 +71,7 @@ export interface MadeAdapter {
 }
 
 export interface Engine {
-  loadPack(baseUrl: string, preference: BackendPreference, onProgress: (p: LoadProgress) => void): Promise<PackInfo>;
+  loadPack(source: PackSource, preference: BackendPreference, onProgress: (p: LoadProgress) => void): Promise<PackInfo>;
   generate(params: GenerateParams, onToken: (e: TokenEvent) => void): Promise<GenerateStats>;
   /** Ends the running generation after the current step; generate() resolves with stopReason "stopped". */
   stop(): void;

@@ -2,10 +2,10 @@
 import type { BackendPreference } from './env';
 import type { GenerateParams, GenerateStats, LoraTensors, MadeAdapter, PackInfo, SkillEncoding, TokenEvent } from './engine';
 import type { ErrorInfo } from './errors';
-import type { LoadProgress } from './pack';
+import type { LoadProgress, PackSource } from './pack';
 
 export type Request =
-  | { kind: 'loadPack'; id: number; content: { baseUrl: string; preference: BackendPreference } }
+  | { kind: 'loadPack'; id: number; content: { source: PackSource; preference: BackendPreference } }
   | { kind: 'generate'; id: number; content: GenerateParams }
   | { kind: 'stop'; id: number; content: null }
   | { kind: 'setLora'; id: number; content: { tensors: LoraTensors | null } }

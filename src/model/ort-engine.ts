@@ -6,7 +6,7 @@ import { chooseBackend, detectWebGpu, type Backend, type BackendPreference } fro
 import { EngineError } from './errors';
 import { createHypernet, loadHypernet, type Hypernet, type HypernetFile } from './hypernet';
 import { configureOrt, createSession, ort, ortWebGpuDevice } from './ort';
-import { loadPack, type LoadProgress } from './pack';
+import { loadPackFrom, type LoadProgress, type PackSource } from './pack';
 import { sampleToken, seededRandom } from './sampling';
 import { TextStream } from './text-stream';
 import { ChatTokenizer } from './tokenizer';
@@ -45,10 +45,10 @@ export class OrtEngine implements Engine {
   private stopRequested = false;
   private busy = false;
 
-  async loadPack(baseUrl: string, preference: BackendPreference, onProgress: (p: LoadProgress) => void): Promise<PackInfo> {
+  async loadPack(source: PackSource, preference: BackendPreference, onProgress: (p: LoadProgress) => void): Promise<PackInfo> {
     if (this.busy) throw new EngineError('busy', 'a generation is running: stop it before loading a pack');
     const { backend, note } = chooseBackend(preference, await detectWebGpu());
-    const pack = await loadPack(baseUrl, { onProgress });
+    const pack = await loadPackFrom(source, { onProgress });
     const m = pack.manifest;
     const bytes = (role: Parameters<typeof fileOfRole>[1]) => pack.files.get(fileOfRole(m, role).name)!;
     configureOrt(this.ortWasmBase);

@@ -28,6 +28,21 @@ export interface LoadOptions {
   signal?: AbortSignal;
 }
 
+/** Where a pack comes from: a base URL, or the files of a local folder the user picked. */
+export type PackSource = string | { files: File[] };
+
+export const LOCAL_BASE = 'local://pack/';
+
+/** A fetch over picked files, by file name under LOCAL_BASE (folder paths are ignored: a pack is flat). */
+export function localFilesFetch(files: File[]): typeof fetch {
+  const byName = new Map(files.map((f) => [f.name, f]));
+  return (async (input: RequestInfo | URL) => {
+    const name = String(input).slice(LOCAL_BASE.length);
+    const file = byName.get(name);
+    return file ? new Response(file) : new Response(`${name} is not in the picked folder`, { status: 404, statusText: 'Not in the folder' });
+  }) as typeof fetch;
+}
+
 export const CACHE_NAME = 'parametric-skills-packs-v1';
 
 export async function openBrowserCache(): Promise<ByteCache | null> {
@@ -90,6 +105,12 @@ export async function fetchManifest(baseUrl: string, fetchFn: typeof fetch = fet
 }
 
 /** Load every file of a pack; files already cached with the same sha256 are not downloaded again. */
+export async function loadPackFrom(source: PackSource, opts: Omit<LoadOptions, 'fetchFn'> = {}): Promise<LoadedPack> {
+  if (typeof source === 'string') return loadPack(source, opts);
+  // Local files are already on this machine: no cache copy.
+  return loadPack(LOCAL_BASE, { ...opts, fetchFn: localFilesFetch(source.files), cache: null });
+}
+
 export async function loadPack(baseUrl: string, opts: LoadOptions = {}): Promise<LoadedPack> {
   const fetchFn = opts.fetchFn ?? fetch;
   const cache = opts.cache === undefined ? await openBrowserCache() : opts.cache;

@@ -58,13 +58,13 @@ describe('EngineWorkerHandler', () => {
   });
 
   it('sends progress before packLoaded', async () => {
-    const out = await run(fakeEngine(), { kind: 'loadPack', id: 1, content: { baseUrl: '/m/', preference: 'auto' } });
+    const out = await run(fakeEngine(), { kind: 'loadPack', id: 1, content: { source: '/m/', preference: 'auto' } });
     expect(out.map((m) => m.kind)).toEqual(['progress', 'packLoaded']);
   });
 
   it('turns typed errors into plain error messages that keep code and file', async () => {
     const out = await run(fakeEngine(new PackError('checksum-mismatch', 'weights.safetensors: bad', 'weights.safetensors')), {
-      kind: 'loadPack', id: 2, content: { baseUrl: '/m/', preference: 'auto' },
+      kind: 'loadPack', id: 2, content: { source: '/m/', preference: 'auto' },
     });
     expect(out.at(-1)).toEqual({
       kind: 'error', id: 2, content: { name: 'PackError', code: 'checksum-mismatch', message: 'weights.safetensors: bad', file: 'weights.safetensors' },

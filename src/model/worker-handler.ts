@@ -14,7 +14,7 @@ export class EngineWorkerHandler {
     try {
       switch (req.kind) {
         case 'loadPack': {
-          const info = await this.engine.loadPack(req.content.baseUrl, req.content.preference, (p) => this.post({ kind: 'progress', id, content: p }));
+          const info = await this.engine.loadPack(req.content.source, req.content.preference, (p) => this.post({ kind: 'progress', id, content: p }));
           this.post({ kind: 'packLoaded', id, content: info });
           break;
         }

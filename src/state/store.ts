@@ -16,7 +16,7 @@ import { parseSkill } from '../adapters/skill';
 import { composeSlots } from '../adapters/slots';
 import type { AdapterModules, Engine, GenerateStats, PackInfo } from '../model/engine';
 import type { BackendPreference } from '../model/env';
-import type { LoadProgress } from '../model/pack';
+import type { LoadProgress, PackSource } from '../model/pack';
 import type { ChatMessage } from '../model/tokenizer';
 
 export interface ChatTurn extends ChatMessage {
@@ -75,8 +75,8 @@ export interface AppState {
   adapterQuery: string;
   compare: CompareResult | null;
   /** The last pack asked for, so a failed load can be retried as it was. */
-  packRequest: { baseUrl: string; preference: BackendPreference } | null;
-  loadPack(baseUrl: string, preference: BackendPreference): Promise<void>;
+  packRequest: { source: PackSource; preference: BackendPreference } | null;
+  loadPack(source: PackSource, preference: BackendPreference): Promise<void>;
   send(text: string): Promise<void>;
   stop(): void;
   clearChat(): void;
@@ -189,11 +189,11 @@ export function createAppStore(engine: Engine, options: AppOptions = {}): StoreA
     adapterQuery: '',
     compare: null,
 
-    async loadPack(baseUrl, preference) {
-      set({ packStatus: 'loading', progress: null, error: null, packRequest: { baseUrl, preference } });
+    async loadPack(source, preference) {
+      set({ packStatus: 'loading', progress: null, error: null, packRequest: { source, preference } });
       let pack: PackInfo;
       try {
-        pack = await engine.loadPack(baseUrl, preference, (progress) => set({ progress }));
+        pack = await engine.loadPack(source, preference, (progress) => set({ progress }));
       } catch (e) {
         set({ packStatus: 'error', error: (e as Error).message });
         return;

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { AdapterList } from './AdapterList';
 import { Chat } from './Chat';
 import { Compare } from './Compare';
+import { OpenPack } from './OpenPack';
 import { PackStatus } from './PackStatus';
 import { Settings } from './Settings';
 import { SkillPanel } from './SkillPanel';
@@ -15,6 +16,7 @@ export function App() {
         <p className="tagline">Turn a written skill into a LoRA adapter on your own GPU, then chat without the skill in context.</p>
       </header>
       <PackStatus />
+      <OpenPack />
       <main>
         <div className="column">
           <SkillPanel skill={skill} onSkill={setSkill} />

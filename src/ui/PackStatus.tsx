@@ -28,7 +28,7 @@ export function PackStatus() {
       <div className="pack-status error" role="alert">
         <span data-testid="pack-error">The model pack could not be loaded: {error}</span>
         {request && (
-          <button type="button" onClick={() => void loadPack(request.baseUrl, request.preference)}>
+          <button type="button" onClick={() => void loadPack(request.source, request.preference)}>
             Retry
           </button>
         )}
