@@ -63,11 +63,39 @@ def write_weights(state: dict[str, np.ndarray], path: Path, metadata: dict[str, 
     return out
 
 
+def command_line() -> str:
+    """The command as typed from the repository root: `python -m package.module args` (no machine paths)."""
+    main = sys.modules.get("__main__")
+    module = getattr(getattr(main, "__spec__", None), "name", None)
+    return " ".join(["python", *(["-m", module] if module else [Path(sys.argv[0]).name]), *sys.argv[1:]])
+
+
 def git_commit() -> str:
     try:
         return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+
+
+@torch.no_grad()
+def input_importance(model: Transformer, calibration: list[list[int]]) -> dict[str, np.ndarray]:
+    """Mean square of every projection's input channels over the calibration sequences, by weight name."""
+    sums: dict[str, torch.Tensor] = {}
+    hooks = []
+    for name, module in model.named_modules():
+        if isinstance(module, torch.nn.Linear):
+            def accumulate(_module, args, _out, key=f"{name}.weight"):
+                x = args[0].reshape(-1, args[0].shape[-1]).double()
+                sums[key] = sums.get(key, 0) + x.square().sum(0)
+            hooks.append(module.register_forward_hook(accumulate))
+    try:
+        for ids in calibration:
+            model(torch.tensor([ids]))
+    finally:
+        for h in hooks:
+            h.remove()
+    tokens = sum(len(ids) for ids in calibration)
+    return {k: (v / tokens).float().numpy() for k, v in sums.items()}
 
 
 def export_pack(
@@ -82,14 +110,16 @@ def export_pack(
     provenance: dict,
     extra_files: list[Path] = (),
     quant: QuantScheme | None = None,
+    calibration: list[list[int]] = (),
 ) -> dict:
-    """Write every file of a pack into `out` and return the manifest; `quant` block-quantizes the weights."""
+    """Write every file of a pack into `out` and return the manifest. `quant` block-quantizes the weights,
+    weighing each projection's error by its input activations on the `calibration` token sequences."""
     out.mkdir(parents=True, exist_ok=True)
     config: ModelConfig = model.config
     state = {k: v.detach().float().numpy() for k, v in model.state_dict().items()}
     metadata = {"format": PACK_FORMAT, "pack": pack_id}
     if quant is not None:
-        state = quantize_state(state, quant)
+        state = quantize_state(state, quant, input_importance(model, calibration) if calibration else None)
         metadata["weights"] = json.dumps(quant.to_manifest())
     weights = write_weights(state, out / WEIGHTS_FILE, metadata)
     graph = build_decoder(config, lora, weights, WEIGHTS_FILE, encoder_layers, quant)
@@ -125,7 +155,7 @@ def export_pack(
         "files": [{"name": f, "role": role, "bytes": (out / f).stat().st_size, "sha256": sha256_file(out / f)} for f, role in files],
         "license": license_info,
         "provenance": {**provenance, "exporterVersion": EXPORTER_VERSION, "commit": git_commit(), "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                       "command": " ".join([Path(sys.executable).name, *sys.argv])},
+                       "command": command_line()},
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest

@@ -7,6 +7,10 @@ W = (q - z) * s. Tensors, exactly as MatMulNBits takes them:
   scales       float32 [N, K / block_size]
   zero_points  uint8   [N, ceil(K / block_size * bits / 8)]         packed like data; absent = 2^(bits-1)
 `dequantize` is the numpy reference that the ONNX graph and the browser engines are tested against.
+
+Asymmetric blocks pick their range among shrunken min/max candidates by squared error, weighted per
+input channel by an optional importance (the mean square of that channel's activations on calibration
+text, as llama.cpp's importance matrix): unweighted error is a poor proxy for the model's loss.
 """
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ import numpy as np
 
 BLOCK_SIZE = 32
 ROWS_PER_CHUNK = 8192  # bounds the float temporaries of large tensors (the 262144-row embedding)
-SHRINK_STEPS = (1.0, 0.95, 0.9, 0.85, 0.8)  # range shrink factors tried per block; the lowest squared error wins
+SHRINK_STEPS = (1.0, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6)  # block range factors tried; the lowest weighted error wins
 TENSOR_SUFFIXES = {"data": ".quant", "scales": ".scales", "zero_points": ".zero_points"}
 
 
@@ -24,21 +28,30 @@ TENSOR_SUFFIXES = {"data": ".quant", "scales": ".scales", "zero_points": ".zero_
 class QuantScheme:
     """Which bits each weight kind gets; norms and biases stay float32."""
 
-    name: str = "q4"
-    linear_bits: int = 4  # every q/k/v/o/gate/up/down projection, asymmetric (with zero points)
+    name: str
+    linear_bits: int  # every q/k/v/o/gate/up/down projection
+    linear_zero_points: bool  # asymmetric blocks: worth their half byte at 4 bits, not needed at 8
     embedding_bits: int = 8  # token embedding = tied LM head, symmetric: Q8_0 sources convert losslessly
     block_size: int = BLOCK_SIZE
+
+    @property
+    def uses_importance(self) -> bool:
+        """Only asymmetric blocks search their range, weighted by input importance."""
+        return self.linear_zero_points
 
     def to_manifest(self) -> dict:
         return {
             "layout": "com.microsoft.MatMulNBits", "blockSize": self.block_size,
-            "linear": {"bits": self.linear_bits, "zeroPoints": True},
+            "linear": {"bits": self.linear_bits, "zeroPoints": self.linear_zero_points},
             "embedding": {"bits": self.embedding_bits, "zeroPoints": False},
             "tensorSuffixes": {"data": TENSOR_SUFFIXES["data"], "scales": TENSOR_SUFFIXES["scales"], "zeroPoints": TENSOR_SUFFIXES["zero_points"]},
         }
 
 
-SCHEMES = {"q4": QuantScheme()}
+SCHEMES = {
+    "q4": QuantScheme("q4", linear_bits=4, linear_zero_points=True),
+    "q8": QuantScheme("q8", linear_bits=8, linear_zero_points=False),
+}
 
 
 @dataclass
@@ -83,9 +96,11 @@ def unpack_bits(packed: np.ndarray, bits: int, count: int) -> np.ndarray:
     return codes.reshape(*packed.shape[:-1], -1)[..., :count]
 
 
-def _quantize_rows(w: np.ndarray, bits: int, block_size: int, symmetric: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _quantize_rows(w: np.ndarray, bits: int, block_size: int, symmetric: bool, importance: np.ndarray | None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """codes [n, blocks, block_size], scales [n, blocks], zero points [n, blocks] for float rows w [n, K]."""
     blocks = w.reshape(w.shape[0], -1, block_size).astype(np.float32)
+    weight = 1.0 if importance is None else importance.reshape(1, -1, block_size).astype(np.float32)
     qmax = (1 << bits) - 1
     best = None
     if symmetric:
@@ -104,7 +119,7 @@ def _quantize_rows(w: np.ndarray, bits: int, block_size: int, symmetric: bool) -
     for scale, zero in candidates:
         safe = np.where(scale > 0, scale, 1)[..., None]
         codes = np.clip(np.round(blocks / safe) + zero[..., None], 0, qmax)
-        err = np.square((codes - zero[..., None]) * scale[..., None] - blocks).sum(-1)
+        err = (weight * np.square((codes - zero[..., None]) * scale[..., None] - blocks)).sum(-1)
         if best is None:
             best = [codes, scale, zero, err]
             continue
@@ -114,8 +129,10 @@ def _quantize_rows(w: np.ndarray, bits: int, block_size: int, symmetric: bool) -
     return best[0].astype(np.uint8), best[1].astype(np.float32), best[2].astype(np.uint8)
 
 
-def quantize(w: np.ndarray, bits: int, block_size: int = BLOCK_SIZE, symmetric: bool = False) -> BlockQuantized:
-    """Quantize a float [N, K] weight (K a multiple of block_size) into MatMulNBits layout."""
+def quantize(w: np.ndarray, bits: int, block_size: int = BLOCK_SIZE, symmetric: bool = False, importance: np.ndarray | None = None
+             ) -> BlockQuantized:
+    """Quantize a float [N, K] weight (K a multiple of block_size) into MatMulNBits layout;
+    `importance` [K] weighs each input channel's error when an asymmetric block picks its range."""
     if bits not in (4, 8):
         raise ValueError(f"bits must be 4 or 8 (got {bits})")
     n, k = w.shape
@@ -126,7 +143,7 @@ def quantize(w: np.ndarray, bits: int, block_size: int = BLOCK_SIZE, symmetric: 
     scales = np.empty((n, blocks), np.float32)
     zeros = np.empty((n, blocks), np.uint8)
     for r in range(0, n, ROWS_PER_CHUNK):
-        codes, scales[r:r + ROWS_PER_CHUNK], zeros[r:r + ROWS_PER_CHUNK] = _quantize_rows(w[r:r + ROWS_PER_CHUNK], bits, block_size, symmetric)
+        codes, scales[r:r + ROWS_PER_CHUNK], zeros[r:r + ROWS_PER_CHUNK] = _quantize_rows(w[r:r + ROWS_PER_CHUNK], bits, block_size, symmetric, importance)
         data[r:r + ROWS_PER_CHUNK] = pack_bits(codes, bits)
     return BlockQuantized(bits, block_size, data, scales, None if symmetric else pack_bits(zeros, bits))
 
@@ -150,14 +167,16 @@ def is_linear(name: str) -> bool:
     return name.startswith("model.layers.") and name.endswith("_proj.weight")
 
 
-def quantize_state(state: dict[str, np.ndarray], scheme: QuantScheme) -> dict[str, np.ndarray]:
-    """Replace every projection and the embedding/LM head by its quantized tensors; keep the rest as it is."""
+def quantize_state(state: dict[str, np.ndarray], scheme: QuantScheme, importance: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Replace every projection and the embedding/LM head by its quantized tensors; keep the rest as it is.
+    `importance` maps a projection's weight name to its input channels' importance (see quantize)."""
     out = {}
     for name, w in state.items():
         if is_embedding(name):
             out.update(quantize(w, scheme.embedding_bits, scheme.block_size, symmetric=True).tensors(name))
         elif is_linear(name):
-            out.update(quantize(w, scheme.linear_bits, scheme.block_size).tensors(name))
+            symmetric = not scheme.linear_zero_points
+            out.update(quantize(w, scheme.linear_bits, scheme.block_size, symmetric, (importance or {}).get(name)).tensors(name))
         else:
             out[name] = w
     return out
