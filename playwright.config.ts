@@ -20,8 +20,8 @@ export default defineConfig({
     timeout: 60_000,
   },
   projects: [
-    { name: 'webgpu', testIgnore: /\.nogpu\.spec\.ts/, use: { launchOptions: { executablePath, args: [...baseArgs, ...webgpuArgs] } } },
+    { name: 'webgpu', testIgnore: /(\.nogpu|gemma)\.spec\.ts/, use: { launchOptions: { executablePath, args: [...baseArgs, ...webgpuArgs] } } },
     // The same browser with WebGPU switched off: the app must fall back to WebAssembly and say so.
-    { name: 'no-webgpu', testMatch: /(chat|skill-ui|a11y|nogpu)\.spec\.ts/, use: { launchOptions: { executablePath, args: [...baseArgs, '--disable-webgpu'] } } },
+    { name: 'no-webgpu', testMatch: /(chat|skill-ui|a11y|gemma|nogpu)\.spec\.ts/, use: { launchOptions: { executablePath, args: [...baseArgs, '--disable-webgpu'] } } },
   ],
 });

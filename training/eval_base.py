@@ -1,0 +1,216 @@
+"""Score a base model on the fixed test set with the skill in context and without it.
+
+    python -m training.eval_base --model small|gemma [--limit N] [--format chat|plain] --out bench/results/base-eval.json
+
+- small: the committed pack public/models/small-skills (or --checkpoint RUN_DIR for a training run folder).
+- gemma: the Gemma 3 270M GGUF converted to a Hugging Face folder under .build/ (converted on first use).
+Prompts come from the model's own chat template (AutoTokenizer.apply_chat_template): the SKILL.md text is the
+system message; Gemma's template has no system role and folds it into the first user turn. `--format plain`
+(Gemma base is not instruction-tuned) writes a plain completion prompt instead:
+"<SKILL.md>\n\nUser: ...\nAssistant: ...\nUser: ...\nAssistant:".
+
+Decoding: greedy with the KV cache, at most --max-new-tokens. Stop rule: at an end-of-sequence token; and when the
+expected answer is one line (every family except multi-line ones such as import sorting), at the first newline after
+some non-blank output, which is cut off. The answer is the decoded text, stripped.
+Results merge into --out under "<model>" (plain format: "<model>-plain"), per condition ("icl", "no_skill"),
+per split: pass_rate, exact_match, token_f1, n_cases and the same by length bucket (scoring.aggregate).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shlex
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .model import Transformer
+from .skills import aggregate, score
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTSET = ROOT / "training/data/testset-v1.jsonl"
+SMALL_PACK = ROOT / "public/models/small-skills"
+GEMMA_DIR = ROOT / ".build/gemma-3-270m-hf"
+CONDITIONS = ("icl", "no_skill")
+
+
+def git_commit() -> str:
+    import subprocess
+
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def load_cases(path: Path, limit: int, seed: int) -> list[dict]:
+    """All cases, or the first `limit` per split in a seeded shuffle (the same subset for every model)."""
+    cases = [json.loads(line) for line in path.open(encoding="utf-8")]
+    if not limit:
+        return cases
+    by_split: dict[str, list[dict]] = defaultdict(list)
+    for c in cases:
+        by_split[c["split"]].append(c)
+    out = []
+    for split, items in by_split.items():
+        items = list(items)
+        random.Random(f"{seed}:{split}").shuffle(items)
+        out += items[:limit]
+    return out
+
+
+class Runner:
+    """A model, its tokenizer and its stop tokens; `answer()` turns a prompt into a one-answer string."""
+
+    def __init__(self, model: Transformer, tokenizer, eos_ids: set[int], fmt: str = "chat"):
+        self.model, self.tokenizer, self.eos_ids, self.fmt = model, tokenizer, eos_ids, fmt
+
+    def prompt_ids(self, case: dict, with_skill: bool) -> list[int]:
+        messages = [{"role": m["role"], "content": m["content"]} for m in case["messages"]]
+        if self.fmt == "plain":
+            lines = [f"{'User' if m['role'] == 'user' else 'Assistant'}: {m['content']}" for m in messages]
+            text = (case["skill_md"].rstrip() + "\n\n" if with_skill else "") + "\n".join(lines) + "\nAssistant:"
+            return self.tokenizer(text, add_special_tokens=True)["input_ids"]
+        if with_skill:
+            messages = [{"role": "system", "content": case["skill_md"]}, *messages]
+        ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+        return list(ids["input_ids"] if isinstance(ids, dict) or hasattr(ids, "keys") else ids)
+
+    @torch.no_grad()
+    def answer(self, prompt: list[int], one_line: bool, max_new_tokens: int) -> str:
+        logits, past, _ = self.model(torch.tensor([prompt]))
+        out: list[int] = []
+        for _ in range(max_new_tokens):
+            nxt = int(logits[0, -1].argmax())
+            if nxt in self.eos_ids:
+                break
+            out.append(nxt)
+            if one_line:
+                text = self.tokenizer.decode(out, skip_special_tokens=True)
+                if "\n" in text.lstrip():
+                    break
+            logits, past, _ = self.model(torch.tensor([[nxt]]), past=past)
+        text = self.tokenizer.decode(out, skip_special_tokens=True).strip()
+        return text.split("\n")[0].strip() if one_line else text
+
+
+def eos_ids_of(tokenizer, folder: Path) -> set[int]:
+    ids = set()
+    config = json.loads((folder / "tokenizer_config.json").read_text())
+    for name in [config.get("eos_token"), *config.get("extra_eos_tokens", []), "<end_of_turn>"]:
+        if isinstance(name, str):
+            i = tokenizer.convert_tokens_to_ids(name)
+            if i is not None and i != tokenizer.unk_token_id:
+                ids.add(i)
+    gen = folder / "generation_config.json"
+    if gen.exists():
+        e = json.loads(gen.read_text()).get("eos_token_id")
+        ids.update(e if isinstance(e, list) else [e] if e is not None else [])
+    return ids
+
+
+def load_small(pack: Path | None, checkpoint: Path | None) -> tuple[Runner, dict]:
+    from transformers import PreTrainedTokenizerFast
+
+    if checkpoint is not None:
+        from .train_small import load_run
+
+        model, cfg, state = load_run(checkpoint)
+        tok_dir = checkpoint / "tokenizer"
+        source = {"checkpoint": str(checkpoint), "step": state["step"], "tokens_seen": state["tokens"]}
+    else:
+        from .export.pack import load_pack_model
+
+        model, manifest = load_pack_model(pack)
+        tok_dir = pack
+        source = {"pack": str(pack.relative_to(ROOT) if pack.is_relative_to(ROOT) else pack), "tokens_seen": manifest["provenance"].get("tokens_seen")}
+    tokenizer = PreTrainedTokenizerFast.from_pretrained(str(tok_dir))
+    return Runner(model, tokenizer, eos_ids_of(tokenizer, tok_dir)), source
+
+
+def load_gemma(fmt: str) -> tuple[Runner, dict]:
+    from transformers import AutoTokenizer
+
+    from .convert.gguf_to_hf import convert_gguf_to_hf, default_gguf_path
+    from .hf_checkpoint import load_checkpoint
+
+    folder = convert_gguf_to_hf(default_gguf_path(), GEMMA_DIR)  # cached: skipped when current
+    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    model = load_checkpoint(folder)
+    return Runner(model, tokenizer, eos_ids_of(tokenizer, folder), fmt), {"folder": str(folder.relative_to(ROOT))}
+
+
+def evaluate(runner: Runner, cases: list[dict], max_new_tokens: int, conditions=CONDITIONS, progress: bool = False) -> dict[str, Any]:
+    out, samples = {}, {}
+    for cond in conditions:
+        scored = []
+        for i, case in enumerate(cases):
+            prompt = runner.prompt_ids(case, with_skill=cond == "icl")
+            output = runner.answer(prompt, "\n" not in case["expected"], max_new_tokens)
+            scored.append((case, score(case, output)))
+            if i < 3:
+                samples.setdefault(cond, []).append({"case_id": case["case_id"], "expected": case["expected"], "output": output})
+            if progress and (i + 1) % 25 == 0:
+                passed = sum(r["pass"] for _, r in scored)
+                print(f"{cond}: {i + 1}/{len(cases)} pass {passed}", file=sys.stderr, flush=True)
+        out[cond] = aggregate(scored)
+    return {"conditions": out, "samples": samples}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", choices=("small", "gemma"), required=True)
+    parser.add_argument("--format", choices=("chat", "plain"), default="chat", help="prompt format (plain: completion-style, for base models)")
+    parser.add_argument("--limit", type=int, default=0, help="cases per split (0: all)")
+    parser.add_argument("--seed", type=int, default=0, help="seeds the per-split subset when --limit is set")
+    parser.add_argument("--max-new-tokens", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (1 while a training run shares the CPU)")
+    parser.add_argument("--pack", type=Path, default=SMALL_PACK)
+    parser.add_argument("--checkpoint", type=Path, help="small: a training run folder instead of the pack")
+    parser.add_argument("--testset", type=Path, default=TESTSET)
+    parser.add_argument("--conditions", default=",".join(CONDITIONS))
+    parser.add_argument("--out", type=Path, default=ROOT / "bench/results/base-eval.json")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+
+    start = time.perf_counter()
+    if args.model == "small":
+        runner, source = load_small(args.pack, args.checkpoint)
+        runner.fmt = args.format
+    else:
+        runner, source = load_gemma(args.format)
+    cases = load_cases(args.testset, args.limit, args.seed)
+    result = evaluate(runner, cases, args.max_new_tokens, tuple(args.conditions.split(",")), progress=True)
+    key = args.model + ("-plain" if args.format == "plain" else "")
+    entry = {
+        **result,
+        "model_source": source,
+        "format": args.format,
+        "limit_per_split": args.limit or None,
+        "max_new_tokens": args.max_new_tokens,
+        "stop_rule": "eos; for one-line expected answers also the first newline after non-blank output",
+        "command": shlex.join(["python", "-m", "training.eval_base", *(sys.argv[1:] if argv is None else argv)]),
+        "seed": args.seed,
+        "commit": git_commit(),
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "wall_time_s": round(time.perf_counter() - start, 1),
+        "threads": args.threads,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    merged = json.loads(args.out.read_text()) if args.out.exists() else {}
+    merged[key] = entry
+    args.out.write_text(json.dumps(merged, indent=2) + "\n")
+    for cond, splits in entry["conditions"].items():
+        for split, s in splits.items():
+            print(f"{key} {cond:8s} {split:17s} n={s['n_cases']:4d} pass={s['pass_rate']:.3f} exact={s['exact_match']:.3f} f1={s['token_f1']:.3f}")
+    print(f"wall {entry['wall_time_s']} s -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""The small model's training loop, checkpoint/resume, loss mask, packed forward and the base-model evaluator."""
+import json
+import random
+from pathlib import Path
+
+import pytest
+import torch
+from tokenizers import Tokenizer
+from transformers import PreTrainedTokenizerFast
+
+from training.eval_base import Runner, eos_ids_of, evaluate
+from training.model import Transformer, init_weights
+from training.train_small import (ChatEncoder, SkillData, batch_loss, build_rows, collate, load_config, load_run,
+                                  model_config, pack_rows, packed_forward, train)
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+TINY = ["--vocab_size=400", "--model.hidden_size=32", "--model.num_hidden_layers=2", "--model.num_attention_heads=2",
+        "--model.num_key_value_heads=1", "--model.head_dim=16", "--model.intermediate_size=64",
+        "--max_row_tokens=2048", "--model.max_position_embeddings=2048", "--batch_tokens=4096", "--max_skills=6",
+        "--warmup_steps=2", "--lr=0.01", "--min_lr=0.01", "--log_every=1", "--valid_rows=2", "--valid_every_steps=1000",
+        "--threads=1", "--bf16=false", "--checkpoint_every_s=100000"]
+
+needs_data = pytest.mark.skipif(not (DATA / "train.jsonl").exists(), reason="run python -m training.make_data first")
+
+
+def tiny_cfg(out: Path, *extra: str) -> dict:
+    return load_config(None, [*TINY, f"--out_dir={out}", *extra])
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    train(tiny_cfg(out, "--max_tokens=10000"))
+    return out
+
+
+@needs_data
+def test_loss_decreases(trained):
+    history = [json.loads(line) for line in (trained / "log.jsonl").open() if '"loss"' in line]
+    assert len(history) >= 4
+    first, last = history[0]["loss"], min(h["loss"] for h in history[-3:])
+    assert last < first - 0.3, (first, last)
+
+
+@needs_data
+def test_resume_gives_the_same_state(trained, tmp_path):
+    # Run A: straight to 10000 tokens (the fixture). Run B: stop at ~5000, then resume with the same command.
+    b = tmp_path / "b"
+    b.mkdir()
+    (b / "tokenizer").mkdir()
+    for f in ("tokenizer.json", "tokenizer_config.json"):
+        (b / "tokenizer" / f).write_bytes((trained / "tokenizer" / f).read_bytes())
+    train(tiny_cfg(b, "--max_tokens=10000", "--stop_after_tokens=5000"))  # as if killed after a checkpoint
+    assert not load_run(b)[2].get("done")
+    train(tiny_cfg(b, "--max_tokens=10000"))
+    model_a, _, state_a = load_run(trained)
+    model_b, _, state_b = load_run(b)
+    assert state_a["tokens"] == state_b["tokens"] and state_a["step"] == state_b["step"]
+    for (name, pa), pb in zip(model_a.state_dict().items(), model_b.state_dict().values()):
+        torch.testing.assert_close(pa, pb, rtol=1e-5, atol=1e-6, msg=name)
+
+
+def make_encoder(tmp_path: Path) -> ChatEncoder:
+    from training.tokenizer import train_bpe
+
+    texts = ["Write the commit message: fix parser", "fix(parser): handle empty input", "system\n", "user\n", "assistant\n"] * 5
+    return ChatEncoder(train_bpe(texts, 300, tmp_path / "tok"))
+
+
+def test_loss_mask_covers_exactly_the_answer_tokens(tmp_path):
+    enc = make_encoder(tmp_path)
+    messages = [
+        {"role": "user", "content": "Write the commit message: fix parser"},
+        {"role": "assistant", "content": "fix: parser", "target": False},
+        {"role": "user", "content": "Wrong format. Try again."},
+        {"role": "assistant", "content": "fix(parser): handle empty input", "target": True},
+    ]
+    ids, mask = enc.conversation(messages)
+    masked = [i for i, m in zip(ids, mask) if m]
+    assert masked[-1] == enc.im_end
+    assert enc.tok.decode(masked[:-1]) == "fix(parser): handle empty input"
+    assert masked.count(enc.im_end) == 1  # the deliberately wrong answer is not a target
+    # Piecewise ids equal the chat template rendered by transformers, so training and inference agree.
+    hf = PreTrainedTokenizerFast.from_pretrained(str(tmp_path / "tok"))
+    skill = "---\nname: x\n---\n\nUse fix(scope): subject."
+    templated = hf.apply_chat_template([{"role": "system", "content": skill}, *messages[:3]], add_generation_prompt=True, tokenize=True)
+    templated = list(templated["input_ids"] if hasattr(templated, "keys") else templated)
+    assert enc.prompt(skill, messages[:3]) == templated
+
+
+def test_packed_rows_match_separate_examples(tmp_path):
+    """Conversations sharing one skill prefix in a row give the same logits as each conversation alone."""
+    enc = make_encoder(tmp_path)
+    cfg = load_config(None, TINY)
+    torch.manual_seed(0)
+    model = Transformer(model_config(cfg))
+    init_weights(model, 0, std=0.2)
+    prefix = enc.prefix("Use fix(scope): subject.")
+    convs = [enc.conversation([{"role": "user", "content": t}, {"role": "assistant", "content": a, "target": True}])
+             for t, a in (("fix parser", "fix(parser): x"), ("commit message: handle empty input", "fix: handle"))]
+    row = pack_rows(prefix, convs, 512)
+    assert len(row) == 1
+    batch = collate(row, 0)
+    with torch.no_grad():
+        packed = packed_forward(model, batch["ids"], batch["position"], batch["segment"]) @ model.lm_head_weight().T
+        start = len(prefix)
+        for ids, _ in convs:
+            alone, _, _ = model(torch.tensor([prefix + ids]), all_logits=True)
+            torch.testing.assert_close(packed[0, start : start + len(ids)], alone[0, len(prefix):], rtol=1e-4, atol=1e-4)
+            start += len(ids)
+
+
+@needs_data
+def test_eval_scorer_end_to_end_with_a_tiny_random_model(tmp_path):
+    enc = make_encoder(tmp_path)
+    cfg = load_config(None, TINY)
+    model = Transformer(model_config(cfg))
+    init_weights(model, 0)
+    model.eval()
+    tok = PreTrainedTokenizerFast.from_pretrained(str(tmp_path / "tok"))
+    runner = Runner(model, tok, eos_ids_of(tok, tmp_path / "tok"))
+    cases = [json.loads(line) for line in (DATA / "testset-v1.jsonl").open()][:3]
+    report = evaluate(runner, cases, max_new_tokens=4)
+    for cond in ("icl", "no_skill"):
+        split = report["conditions"][cond]["train"]
+        assert split["n_cases"] == 3 and 0.0 <= split["pass_rate"] <= 1.0 and "by_length_bucket" in split
