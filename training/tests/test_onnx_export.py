@@ -56,27 +56,31 @@ def test_pack_reloads_same_weights(pack):
         assert torch.equal(again.state_dict()[k], v), k
 
 
-@pytest.mark.parametrize("with_lora", [False, True])
-def test_onnx_matches_pytorch_prefill_and_decode(pack, with_lora):
-    model, manifest, out = pack
-    c, spec = model.config, lora_spec_of(manifest)
-    lora = random_lora(c, spec, seed=3, std=0.1) if with_lora else {m: (a * 0, b * 0) for m, (a, b) in random_lora(c, spec, 3).items()}
+def check_prefill_and_decode(reference, config, manifest, out: Path, with_lora: bool) -> None:
+    """The pack's graph (onnxruntime) against a PyTorch model: prefill logits and encoder states, then
+    decode steps through the KV cache (long enough to cross gemma3's sliding window of 4), within 1e-4."""
+    spec = lora_spec_of(manifest)
+    lora = random_lora(config, spec, seed=3, std=0.1) if with_lora else {m: (a * 0, b * 0) for m, (a, b) in random_lora(config, spec, 3).items()}
     sess = ort.InferenceSession(str(out / "model.onnx"), providers=["CPUExecutionProvider"])
     ids = [1, 7, 19, 4, 200, 33, 9, 12]
     with torch.no_grad():
-        want, _, hidden = model(torch.tensor([ids]), lora=lora, encoder_layers=[0, 2])
-    logits, past, enc = run_session(sess, c, spec, ids, lora)
+        want, _, hidden = reference(torch.tensor([ids]), lora=lora, encoder_layers=[0, 2])
+    logits, past, enc = run_session(sess, config, spec, ids, lora)
     np.testing.assert_allclose(logits[0, -1], want[0, -1].numpy(), atol=1e-4, rtol=1e-4)
     np.testing.assert_allclose(enc, hidden.numpy(), atol=1e-4, rtol=1e-4)
-    # Decode steps with the KV cache (long enough to cross gemma3's sliding window of 4).
     seq = list(ids)
-    for step in range(3):
-        nxt = int(np.argmax(logits[0, -1]))
-        seq.append(nxt)
-        logits, past, _ = run_session(sess, c, spec, [nxt], lora, past=past, past_len=len(seq) - 1)
+    for _ in range(3):
+        seq.append(int(np.argmax(logits[0, -1])))
+        logits, past, _ = run_session(sess, config, spec, seq[-1:], lora, past=past, past_len=len(seq) - 1)
         with torch.no_grad():
-            full, _, _ = model(torch.tensor([seq]), lora=lora)
+            full, _, _ = reference(torch.tensor([seq]), lora=lora)
         np.testing.assert_allclose(logits[0, -1], full[0, -1].numpy(), atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("with_lora", [False, True])
+def test_onnx_matches_pytorch_prefill_and_decode(pack, with_lora):
+    model, manifest, out = pack
+    check_prefill_and_decode(model, model.config, manifest, out, with_lora)
 
 
 def test_committed_test_pack_matches_fixture():
