@@ -22,8 +22,6 @@ def run(out: Path, steps: int) -> list[dict]:
 
 
 def test_trains_checkpoints_and_resumes(tmp_path):
-    if not (ROOT / "training/data/train.jsonl").exists():
-        subprocess.run([sys.executable, "-m", "training.make_data", "--seed", "0", "--out", "training/data"], cwd=ROOT, check=True)
     first = run(tmp_path, 10)
     assert first[-1]["step"] == 10
     resumed = run(tmp_path, 20)
