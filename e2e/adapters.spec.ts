@@ -71,6 +71,7 @@ test('adapters accumulate, survive a reload, rename, delete, export and import',
 
   // Delete the made commit adapter and the imported copy; the rename and the deletions persist.
   await page.getByRole('button', { name: 'Delete commit-messages' }).click();
+  await expect(adapters).toHaveCount(2); // the list has re-rendered before nth(1) is picked
   await adapters.nth(1).getByRole('button', { name: /Delete/ }).click();
   await expect(adapters).toHaveCount(1);
   await page.reload();
