@@ -33,8 +33,6 @@ function int64(values: number[], dims: number[]): ort.Tensor {
 }
 
 export class OrtEngine implements Engine {
-  constructor(private readonly ortWasmBase: string) {}
-
   private session: ort.InferenceSession | null = null;
   private tokenizer: ChatTokenizer | null = null;
   private manifest: PackManifest | null = null;
@@ -44,6 +42,9 @@ export class OrtEngine implements Engine {
   private hypernet: Hypernet | null = null;
   private stopRequested = false;
   private busy = false;
+
+  /** `ortWasmBase`: where the app serves onnxruntime-web's wasm (the worker passes `<base>/ort/`). */
+  constructor(private readonly ortWasmBase: string) {}
 
   async loadPack(source: PackSource, preference: BackendPreference, onProgress: (p: LoadProgress) => void): Promise<PackInfo> {
     if (this.busy) throw new EngineError('busy', 'a generation is running: stop it before loading a pack');
