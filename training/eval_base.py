@@ -29,6 +29,7 @@ from typing import Any
 
 import torch
 
+from .export.pack import git_commit
 from .model import Transformer
 from .skills import aggregate, score
 
@@ -37,15 +38,6 @@ TESTSET = ROOT / "training/data/testset-v1.jsonl"
 SMALL_PACK = ROOT / "public/models/small-skills"
 GEMMA_DIR = ROOT / ".build/gemma-3-270m-hf"
 CONDITIONS = ("icl", "no_skill")
-
-
-def git_commit() -> str:
-    import subprocess
-
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def load_cases(path: Path, limit: int, seed: int) -> list[dict]:

@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 from tokenizers import Tokenizer
 
-from .model import ModelConfig, Transformer, count_params, init_weights, rope_cos_sin
+from .model import ModelConfig, Transformer, count_params, init_weights, rope_cos_sin, rotate_half
 from .tokenizer import BOS, IM_END, IM_START, train_bpe
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -277,18 +277,13 @@ def packed_forward(model: Transformer, ids: torch.Tensor, position: torch.Tensor
         q = attn.q_proj(h).view(bsz, t, c.num_attention_heads, c.head_dim).transpose(1, 2)
         k = attn.k_proj(h).view(bsz, t, c.num_key_value_heads, c.head_dim).transpose(1, 2)
         v = attn.v_proj(h).view(bsz, t, c.num_key_value_heads, c.head_dim).transpose(1, 2)
-        q, k = q * cos + rotate(q) * sin, k * cos + rotate(k) * sin
+        q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
         if groups > 1:
             k, v = k.repeat_interleave(groups, 1), v.repeat_interleave(groups, 1)
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed, scale=c.query_scale)
         x = x + attn.o_proj(out.transpose(1, 2).reshape(bsz, t, -1))
         x = x + layer.mlp_forward(layer.post_attention_layernorm(x), {})
     return model.model.norm(x)
-
-
-def rotate(x: torch.Tensor) -> torch.Tensor:
-    x1, x2 = x.chunk(2, dim=-1)
-    return torch.cat((-x2, x1), dim=-1)
 
 
 def batch_loss(model: Transformer, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, int]:

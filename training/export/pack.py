@@ -71,8 +71,10 @@ def command_line() -> str:
 
 
 def git_commit() -> str:
+    """The repository's commit, whatever the working directory."""
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+        root = Path(__file__).resolve().parents[2]
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
