@@ -163,15 +163,19 @@ def export_pack(
     return manifest
 
 
+def model_config_of(manifest: dict) -> ModelConfig:
+    """The ModelConfig a manifest's camelCase `architecture` describes."""
+    arch = manifest["architecture"]
+    return ModelConfig(**{f: arch[camel(f)] for f in ModelConfig.__dataclass_fields__ if camel(f) in arch})
+
+
 def load_pack_model(pack_dir: Path) -> tuple[Transformer, dict]:
     """Rebuild the PyTorch model from a pack (the reference the tests compare engines against);
     quantized weights come back dequantized, exactly as the graph computes with them."""
     from safetensors.numpy import load_file
 
     manifest = json.loads((pack_dir / "manifest.json").read_text())
-    arch = {k: v for k, v in manifest["architecture"].items()}
-    fields = ModelConfig.__dataclass_fields__
-    config = ModelConfig(**{f: arch[camel(f)] for f in fields if camel(f) in arch})
+    config = model_config_of(manifest)
     model = Transformer(config)
     state = load_file(pack_dir / WEIGHTS_FILE)
     quantization = manifest["weights"].get("quantization")

@@ -15,24 +15,33 @@ import numpy as np
 import onnxruntime as ort
 
 from ..conversations import load_tokenizer, render_ids
+from ..model import LoraSpec, ModelConfig, zero_lora
+from .pack import lora_spec_of, model_config_of
+
+
+def run_session(sess: ort.InferenceSession, config: ModelConfig, spec: LoraSpec, ids: list[int], lora, past=None, past_len: int = 0):
+    """One run of a pack's decoder graph: (logits, present key/values, encoder hidden states). `lora` maps
+    module -> (A, B) torch tensors; `past` is the previous run's presents (None: an empty cache)."""
+    feeds = {
+        "input_ids": np.array([ids], dtype=np.int64),
+        "position_ids": np.arange(past_len, past_len + len(ids), dtype=np.int64)[None],
+        "attention_mask": np.ones((1, past_len + len(ids)), dtype=np.int64),
+    }
+    for i in range(config.num_hidden_layers):
+        for j, kv in enumerate(("key", "value")):
+            feeds[f"past_key_values.{i}.{kv}"] = past[2 * i + j] if past else np.zeros((1, config.num_key_value_heads, 0, config.head_dim), np.float32)
+    for m, (a, b) in lora.items():
+        feeds[f"lora.{m}.A"], feeds[f"lora.{m}.B"] = a.numpy(), b.numpy()
+    outs = sess.run(None, feeds)
+    return outs[0], outs[1:-1], outs[-1]
 
 
 def ort_logits(pack: Path, ids: list[int]) -> np.ndarray:
+    """Last-position logits of the pack's graph with no adapter (zero LoRA)."""
     manifest = json.loads((pack / "manifest.json").read_text())
-    a = manifest["architecture"]
+    config, spec = model_config_of(manifest), lora_spec_of(manifest)
     sess = ort.InferenceSession(str(pack / "model.onnx"), providers=["CPUExecutionProvider"])
-    feeds = {
-        "input_ids": np.array([ids], dtype=np.int64),
-        "position_ids": np.arange(len(ids), dtype=np.int64)[None],
-        "attention_mask": np.ones((1, len(ids)), dtype=np.int64),
-    }
-    for i in range(a["numHiddenLayers"]):
-        for kv in ("key", "value"):
-            feeds[f"past_key_values.{i}.{kv}"] = np.zeros((1, a["numKeyValueHeads"], 0, a["headDim"]), np.float32)
-    for inp in sess.get_inputs():
-        if inp.name.startswith("lora."):
-            feeds[inp.name] = np.zeros([a["numHiddenLayers"] if d == inp.shape[0] else (manifest["lora"]["rank"] * manifest["lora"]["slots"] if isinstance(d, str) else d) for d in inp.shape], np.float32)
-    return sess.run(["logits"], feeds)[0][0, -1]
+    return run_session(sess, config, spec, ids, zero_lora(config, spec))[0][0, -1]
 
 
 def main() -> None:

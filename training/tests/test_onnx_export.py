@@ -8,27 +8,13 @@ import pytest
 import torch
 
 from training.export.pack import export_pack, load_pack_model, lora_spec_of, random_lora, sha256_file
+from training.export.reference_logits import run_session
 from training.hf_checkpoint import load_checkpoint
 from training.model import LoraSpec
 from training.tests.test_model import hf_model
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKENIZER_DIR = ROOT / "public/models/tiny-random"
-
-
-def run_session(sess, config, spec, ids, lora, past=None, past_len=0):
-    feeds = {
-        "input_ids": np.array([ids], dtype=np.int64),
-        "position_ids": np.arange(past_len, past_len + len(ids), dtype=np.int64)[None],
-        "attention_mask": np.ones((1, past_len + len(ids)), dtype=np.int64),
-    }
-    for i in range(config.num_hidden_layers):
-        for j, kv in enumerate(("key", "value")):
-            feeds[f"past_key_values.{i}.{kv}"] = past[2 * i + j] if past else np.zeros((1, config.num_key_value_heads, 0, config.head_dim), np.float32)
-    for m, (a, b) in lora.items():
-        feeds[f"lora.{m}.A"], feeds[f"lora.{m}.B"] = a.numpy(), b.numpy()
-    outs = sess.run(None, feeds)
-    return outs[0], outs[1:-1], outs[-1]
 
 
 @pytest.fixture(scope="module", params=["llama", "qwen2", "gemma3"])
