@@ -18,7 +18,7 @@ const harness = {
   async loadPack(baseUrl: string, preference: BackendPreference) {
     const info = await engine.loadPack(baseUrl, preference, () => undefined);
     manifest = info.manifest;
-    return { backend: info.backend, note: info.backendNote, id: info.manifest.id };
+    return { backend: info.backend, engine: info.engine, note: info.backendNote, id: info.manifest.id };
   },
   async setLora(lora: PlainLora | null) {
     const tensors: LoraTensors | null = lora

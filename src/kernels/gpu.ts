@@ -2,7 +2,7 @@
  * The WebGPU context of our kernels: the device (ours, or one shared with onnxruntime-web), a pipeline cache,
  * tensors in storage buffers, and a recorder that puts a whole computation into one command encoder.
  */
-import { bindingsWgsl, GEMM_TILE, PRELUDE_WGSL, WORKGROUP_SIZE, type UniformField } from './wgsl';
+import { bindingsWgsl, GEMM_TILE, PRELUDE_WGSL, WORKGROUP_SIZE, type StorageType, type UniformField } from './wgsl';
 
 /** A kernel misuse (bad shape, too large a dispatch) or a GPU error, prefixed with the kernel or job name. */
 export class KernelError extends Error {
@@ -25,6 +25,8 @@ export interface KernelProgram<U extends string = string> {
   /** Binding names in the fixed order inputs -> outputs -> uniforms. */
   inputs: readonly string[];
   outputs: readonly string[];
+  /** Bindings that are not array<f32> (default f32). */
+  types?: Readonly<Record<string, StorageType>>;
   /** Shapes travel as uniforms, so one pipeline serves every size. */
   uniforms: readonly UniformField<U>[];
   /** WGSL after the prelude and bindings; a function so that it is only built on a cache miss. */
@@ -100,7 +102,7 @@ export class GpuContext {
     const hit = this.pipelines.get(program.key);
     if (hit) return hit;
     const label = program.key;
-    const code = `${PRELUDE_WGSL}\n${bindingsWgsl(program.inputs, program.outputs, program.uniforms)}\n${program.main()}`;
+    const code = `${PRELUDE_WGSL}\n${bindingsWgsl(program.inputs, program.outputs, program.uniforms, program.types)}\n${program.main()}`;
     const module = this.device.createShaderModule({ label, code });
     const entries: GPUBindGroupLayoutEntry[] = [
       ...program.inputs.map(() => ({ type: 'read-only-storage' as const })),
@@ -275,26 +277,89 @@ export class CommandRecorder {
 
   private uniformBuffer<U extends string>(program: KernelProgram<U>, values: Uniforms<U>): GPUBuffer {
     // Each dispatch gets its own buffer: a queue write would land before the whole submission and be shared by all.
-    const buffer = this.ctx.device.createBuffer({
-      label: `${program.name}.uniforms`,
-      size: Math.ceil((program.uniforms.length * 4) / 16) * 16,
-      usage: GPUBufferUsage.UNIFORM,
-      mappedAtCreation: true,
-    });
+    const buffer = uniformBuffer(this.ctx.device, program, values);
     this.temporaries.push(buffer);
-    const range = buffer.getMappedRange();
-    const asU32 = new Uint32Array(range);
-    const asF32 = new Float32Array(range);
-    program.uniforms.forEach((f, i) => {
-      const v = values[f.name];
-      if (f.type === 'u32') {
-        if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new KernelError(`${program.name}: uniform ${f.name} = ${v} is not a u32`);
-        asU32[i] = v;
-      } else {
-        asF32[i] = v;
-      }
-    });
-    buffer.unmap();
     return buffer;
   }
+}
+
+/** A uniform buffer holding `values` in the program's field order (16-byte aligned size). */
+function uniformBuffer<U extends string>(device: GPUDevice, program: KernelProgram<U>, values: Uniforms<U>): GPUBuffer {
+  const buffer = device.createBuffer({
+    label: `${program.name}.uniforms`,
+    size: Math.ceil((program.uniforms.length * 4) / 16) * 16,
+    usage: GPUBufferUsage.UNIFORM,
+    mappedAtCreation: true,
+  });
+  const range = buffer.getMappedRange();
+  const asU32 = new Uint32Array(range);
+  const asF32 = new Float32Array(range);
+  program.uniforms.forEach((f, i) => {
+    const v = values[f.name];
+    if (f.type === 'u32') {
+      if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+        buffer.unmap();
+        buffer.destroy();
+        throw new KernelError(`${program.name}: uniform ${f.name} = ${v} is not a u32`);
+      }
+      asU32[i] = v;
+    } else {
+      asF32[i] = v;
+    }
+  });
+  buffer.unmap();
+  return buffer;
+}
+
+/** A dispatch made once (pipeline, bind group, uniforms) and replayed by every step: see GpuContext.prepare. */
+export interface PreparedDispatch {
+  label: string;
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  workgroups: WorkgroupCount;
+  /** Owned by this dispatch; destroyed by releasePrepared. */
+  uniforms: GPUBuffer | null;
+}
+
+/**
+ * Build a dispatch to replay many times: the buffers are bound for good and the uniforms are fixed, so values that
+ * change per step must come from a storage buffer the caller rewrites (the decode engine's step counters).
+ */
+export function prepareDispatch<U extends string>(
+  ctx: GpuContext,
+  program: KernelProgram<U>,
+  inputs: readonly GPUBuffer[],
+  outputs: readonly GPUBuffer[],
+  values: Uniforms<U>,
+): PreparedDispatch {
+  if (inputs.length !== program.inputs.length || outputs.length !== program.outputs.length) {
+    throw new KernelError(`${program.name}: expects ${program.inputs.length} inputs and ${program.outputs.length} outputs`);
+  }
+  const workgroups = program.dispatch(values);
+  const limit = ctx.device.limits.maxComputeWorkgroupsPerDimension;
+  if (workgroups.some((n) => n > limit)) throw new KernelError(`${program.name}: dispatch [${workgroups.join(', ')}] exceeds ${limit} workgroups per dimension`);
+  const { pipeline, layout } = ctx.pipeline(program);
+  const uniforms = program.uniforms.length > 0 ? uniformBuffer(ctx.device, program, values) : null;
+  const buffers = [...inputs, ...outputs, ...(uniforms ? [uniforms] : [])];
+  const bindGroup = ctx.device.createBindGroup({
+    label: program.key,
+    layout,
+    entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+  });
+  return { label: program.key, pipeline, bindGroup, workgroups, uniforms };
+}
+
+/** Record prepared dispatches into one compute pass. */
+export function encodePrepared(encoder: GPUCommandEncoder, dispatches: readonly PreparedDispatch[], label: string): void {
+  const pass = encoder.beginComputePass({ label });
+  for (const d of dispatches) {
+    pass.setPipeline(d.pipeline);
+    pass.setBindGroup(0, d.bindGroup);
+    pass.dispatchWorkgroups(...d.workgroups);
+  }
+  pass.end();
+}
+
+export function releasePrepared(dispatches: readonly PreparedDispatch[]): void {
+  for (const d of dispatches) d.uniforms?.destroy();
 }

@@ -9,6 +9,8 @@ export const WORKGROUP_SIZE = 64;
 export const GEMM_TILE = 32;
 
 export type UniformType = 'u32' | 'f32';
+/** Element type of a storage binding: f32 tensors, or u32 words (packed quantized codes, token ids, step counters). */
+export type StorageType = 'f32' | 'u32';
 
 export interface UniformField<U extends string = string> {
   name: U;
@@ -28,10 +30,15 @@ fn flatWorkgroupIndex(wg: vec3u, count: vec3u) -> u32 {
 `;
 
 /** Bindings in the fixed order inputs -> outputs -> uniforms, as the bind-group layout in gpu.ts expects. */
-export function bindingsWgsl(inputs: readonly string[], outputs: readonly string[], uniforms: readonly UniformField[]): string {
+export function bindingsWgsl(
+  inputs: readonly string[],
+  outputs: readonly string[],
+  uniforms: readonly UniformField[],
+  types: Readonly<Record<string, StorageType>> = {},
+): string {
   const lines = [
-    ...inputs.map((name, i) => `@group(0) @binding(${i}) var<storage, read> ${name}: array<f32>;`),
-    ...outputs.map((name, i) => `@group(0) @binding(${inputs.length + i}) var<storage, read_write> ${name}: array<f32>;`),
+    ...inputs.map((name, i) => `@group(0) @binding(${i}) var<storage, read> ${name}: array<${types[name] ?? 'f32'}>;`),
+    ...outputs.map((name, i) => `@group(0) @binding(${inputs.length + i}) var<storage, read_write> ${name}: array<${types[name] ?? 'f32'}>;`),
   ];
   if (uniforms.length > 0) {
     lines.push(`struct Uniforms {\n${uniforms.map((f) => `  ${f.name}: ${f.type},`).join('\n')}\n}`);

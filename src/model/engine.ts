@@ -42,8 +42,12 @@ export interface TokenEvent {
 export interface PackInfo {
   manifest: PackManifest;
   backend: Backend;
+  /** Which decode engine runs: onnxruntime-web, or our own WGSL kernels (WebGPU only). */
+  engine?: EngineKind;
   backendNote: string;
 }
+
+export type EngineKind = 'ort' | 'wgsl';
 
 /** Base-model hidden states of a skill text at the pack's encoder layers: [E, T, H], chunks concatenated along T. */
 export interface SkillEncoding {

@@ -1,7 +1,8 @@
 /** Capability flags of this browser, read once: which backends can run and why not. */
 
 export type Backend = 'webgpu' | 'wasm';
-export type BackendPreference = Backend | 'auto';
+/** webgpu / wasm: onnxruntime-web on that backend; wgsl: our own WGSL engine; auto: the best this browser has. */
+export type BackendPreference = Backend | 'wgsl' | 'auto';
 
 export interface GpuCapabilities {
   available: boolean;

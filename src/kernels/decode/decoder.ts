@@ -1,0 +1,433 @@
+/**
+ * The decoder on our own WGSL kernels: weights uploaded once from the pack's weights.safetensors (fp32, or 8/4-bit
+ * MatMulNBits blocks dequantized in registers), a KV cache on the GPU, and for each chunk of tokens one command
+ * buffer replaying dispatches made once (pipelines, bind groups, uniforms). Only the chosen token id comes back,
+ * unless logits or encoder states are asked for.
+ */
+import { moduleShape, type Architecture, type LoraConfig, type LoraModule } from '../../model/config';
+import type { SafetensorsFile } from '../../model/safetensors';
+import { encodePrepared, GpuContext, KernelError, prepareDispatch, releasePrepared, type KernelProgram, type PreparedDispatch, type Uniforms } from '../gpu';
+import {
+  argmaxFinalProgram,
+  argmaxPartialProgram,
+  attentionProgram,
+  embedProgram,
+  fusedLinearProgram,
+  loraDownProgram,
+  MAX_HEAD_DIM,
+  QUANT_BLOCK,
+  ropeProgram,
+  rmsNormRowsProgram,
+  type EmbedForm,
+  type Epilogue,
+  type WeightFormat,
+} from './programs';
+
+/** Rows of a prefill chunk; a longer prompt runs as several chunks through the cache. */
+export const PREFILL_ROWS = 32;
+/** Rows of a prefill chunk that one workgroup of the fused linear computes (weights read once for all). */
+const PREFILL_ROWS_PER_GROUP = 8;
+/** The KV cache is allocated for this many positions at most. */
+export const MAX_CONTEXT = 4096;
+/** Logits per workgroup of the first argmax stage. */
+const ARGMAX_PER_GROUP = 4096;
+
+export interface QuantizationInfo {
+  blockSize: number;
+  linear: { bits: number; zeroPoints: boolean };
+  embedding: { bits: number; zeroPoints: boolean };
+}
+
+export interface DecoderSpec {
+  architecture: Architecture;
+  lora: LoraConfig;
+  encoderLayers: number[];
+  contextLength: number;
+  quantization: QuantizationInfo | null;
+}
+
+/** A weight matrix on the GPU: the buffers the fused linear binds, in its input order. */
+interface GpuWeight {
+  format: WeightFormat;
+  buffers: GPUBuffer[];
+  rows: number;
+  depth: number;
+}
+
+export interface ForwardOptions {
+  /** Return the last position's logits (tests, nucleus sampling on the CPU). */
+  logits?: boolean;
+  /** Return the hidden states after the encoder layers for every row: [E, T, H]. */
+  capture?: boolean;
+  /** 0: greedy; otherwise a GPU draw from softmax(logits / temperature) with this 32-bit seed. */
+  temperature?: number;
+  seed?: number;
+}
+
+export interface ForwardResult {
+  token: number;
+  logits: Float32Array | null;
+  hidden: Float32Array | null;
+}
+
+type PlanItem = PreparedDispatch | { copy: { from: GPUBuffer; to: GPUBuffer; toOffset: number; bytes: number } };
+
+const LINEAR_MODULES: Record<LoraModule, 'self_attn' | 'mlp'> = {
+  q_proj: 'self_attn', k_proj: 'self_attn', v_proj: 'self_attn', o_proj: 'self_attn',
+  gate_proj: 'mlp', up_proj: 'mlp', down_proj: 'mlp',
+};
+
+function align4(n: number): number {
+  return Math.ceil(n / 4) * 4;
+}
+
+/** float32 cos/sin tables [positions, headDim / 2] computed as PyTorch does (f32 inverse frequencies and angles). */
+export function ropeTables(theta: number, headDim: number, positions: number): { cos: Float32Array; sin: Float32Array } {
+  const half = headDim / 2;
+  const inv = new Float32Array(half);
+  for (let i = 0; i < half; i++) inv[i] = Math.fround(1 / Math.fround(theta ** Math.fround((2 * i) / headDim)));
+  const cos = new Float32Array(positions * half);
+  const sin = new Float32Array(positions * half);
+  for (let p = 0; p < positions; p++) {
+    for (let i = 0; i < half; i++) {
+      const angle = Math.fround(p * inv[i]);
+      cos[p * half + i] = Math.cos(angle);
+      sin[p * half + i] = Math.sin(angle);
+    }
+  }
+  return { cos, sin };
+}
+
+export class GpuDecoder {
+  readonly maxContext: number;
+  private readonly buffers: GPUBuffer[] = [];
+  private readonly plans = new Map<string, PlanItem[]>();
+  private readonly act: Record<string, GPUBuffer> = {};
+  private readonly loraBuffers = new Map<string, { a: GPUBuffer; b: GPUBuffer; xa: GPUBuffer }>();
+  private loraActive = false;
+  private readonly weights = new Map<string, GpuWeight>();
+  private readonly norms = new Map<string, GPUBuffer>();
+  private readonly embedForm: EmbedForm;
+  private readonly staging: { token: GPUBuffer; logits: GPUBuffer; capture: GPUBuffer };
+  private readonly argmaxGroups: number;
+  private lost: string | null = null;
+
+  constructor(
+    private readonly ctx: GpuContext,
+    private readonly spec: DecoderSpec,
+    file: SafetensorsFile,
+    bytes: Uint8Array,
+  ) {
+    const a = spec.architecture;
+    if (a.headDim > MAX_HEAD_DIM) throw new KernelError(`WGSL engine: head dimension ${a.headDim} exceeds ${MAX_HEAD_DIM}`);
+    if (a.finalLogitSoftcapping) throw new KernelError('WGSL engine: final logit soft-capping is not supported');
+    this.maxContext = Math.min(spec.contextLength, a.maxPositionEmbeddings, MAX_CONTEXT);
+    void ctx.device.lost.then((info) => {
+      this.lost = info.message || info.reason || 'the GPU device was lost';
+    });
+    this.uploadWeights(file, bytes);
+    this.embedForm = this.weights.get('model.embed_tokens.weight')!.format === 'q8' ? 'q8' : 'f32';
+    const q = a.numAttentionHeads * a.headDim;
+    const kv = a.numKeyValueHeads * a.headDim;
+    const f32 = (name: string, floats: number) => this.buffer(name, floats * 4);
+    const rows = PREFILL_ROWS;
+    f32('x', rows * a.hiddenSize);
+    f32('xn', rows * a.hiddenSize);
+    f32('h', rows * a.hiddenSize);
+    f32('q', rows * q);
+    f32('k', rows * kv);
+    f32('v', rows * kv);
+    f32('attended', rows * q);
+    f32('gate', rows * a.intermediateSize);
+    f32('mlp', rows * a.intermediateSize);
+    f32('last', a.hiddenSize);
+    f32('logits', a.vocabSize);
+    f32('scores', rows * a.numAttentionHeads * this.maxContext);
+    f32('keys', a.numHiddenLayers * kv * this.maxContext);
+    f32('values', a.numHiddenLayers * kv * this.maxContext);
+    this.argmaxGroups = Math.ceil(a.vocabSize / ARGMAX_PER_GROUP);
+    f32('bestValue', this.argmaxGroups);
+    f32('bestIndex', this.argmaxGroups);
+    f32('token', 1);
+    f32('ids', rows);
+    f32('counters', 4);
+    f32('capture', Math.max(spec.encoderLayers.length, 1) * rows * a.hiddenSize);
+    for (const [name, theta] of [['global', a.ropeTheta], ['local', a.ropeLocalTheta ?? a.ropeTheta]] as const) {
+      const { cos, sin } = ropeTables(theta, a.headDim, this.maxContext);
+      this.upload(`cos.${name}`, cos);
+      this.upload(`sin.${name}`, sin);
+    }
+    const rank = spec.lora.rank * spec.lora.slots;
+    for (const module of spec.lora.targetModules) {
+      const [fanIn, fanOut] = moduleShape(a, module);
+      this.loraBuffers.set(module, {
+        a: this.buffer(`lora.${module}.A`, a.numHiddenLayers * fanIn * rank * 4),
+        b: this.buffer(`lora.${module}.B`, a.numHiddenLayers * rank * fanOut * 4),
+        xa: this.buffer(`lora.${module}.xa`, rows * rank * 4),
+      });
+    }
+    const mapRead = GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST;
+    this.staging = {
+      token: this.track(ctx.device.createBuffer({ label: 'staging.token', size: 4, usage: mapRead })),
+      logits: this.track(ctx.device.createBuffer({ label: 'staging.logits', size: a.vocabSize * 4, usage: mapRead })),
+      capture: this.track(ctx.device.createBuffer({ label: 'staging.capture', size: this.act.capture.size, usage: mapRead })),
+    };
+  }
+
+  private track(buffer: GPUBuffer): GPUBuffer {
+    this.buffers.push(buffer);
+    return buffer;
+  }
+
+  private buffer(name: string, bytes: number): GPUBuffer {
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    const buffer = this.track(this.ctx.device.createBuffer({ label: name, size: Math.max(align4(bytes), 4), usage }));
+    this.act[name] = buffer;
+    return buffer;
+  }
+
+  private upload(name: string, data: Float32Array | Uint8Array): GPUBuffer {
+    const buffer = this.buffer(name, data.byteLength);
+    // writeBuffer needs a multiple of 4 bytes: odd-sized byte tensors (4-bit zero points) go through a padded copy.
+    const src = data.byteLength % 4 === 0 ? data : (() => {
+      const padded = new Uint8Array(align4(data.byteLength));
+      padded.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      return padded;
+    })();
+    this.ctx.device.queue.writeBuffer(buffer, 0, src.buffer, src.byteOffset, src.byteLength);
+    return buffer;
+  }
+
+  /** Every tensor the graph needs, each in its own storage buffer (the file's bytes are not kept). */
+  private uploadWeights(file: SafetensorsFile, bytes: Uint8Array): void {
+    const a = this.spec.architecture;
+    const raw = (name: string): Uint8Array => {
+      const t = file.tensors.get(name);
+      if (!t) throw new KernelError(`WGSL engine: weights have no tensor "${name}"`);
+      return bytes.subarray(t.begin, t.end);
+    };
+    const matrix = (name: string, rows: number, depth: number, quantBits: number, zeroPoints: boolean): void => {
+      if (file.tensors.has(name)) {
+        this.weights.set(name, { format: 'f32', buffers: [this.upload(name, file.float32(name))], rows, depth });
+        return;
+      }
+      if (!file.tensors.has(`${name}.quant`)) throw new KernelError(`WGSL engine: weights have neither "${name}" nor "${name}.quant"`);
+      const blockSize = this.spec.quantization?.blockSize ?? QUANT_BLOCK;
+      if (blockSize !== QUANT_BLOCK || depth % QUANT_BLOCK !== 0) throw new KernelError(`WGSL engine: "${name}" needs blocks of ${QUANT_BLOCK} along its input`);
+      const format: WeightFormat = quantBits === 8 ? 'q8' : zeroPoints ? 'q4z' : 'q4';
+      if (quantBits !== 8 && quantBits !== 4) throw new KernelError(`WGSL engine: ${quantBits}-bit weights are not supported`);
+      const buffers = [this.upload(`${name}.quant`, raw(`${name}.quant`)), this.upload(`${name}.scales`, file.float32(`${name}.scales`))];
+      if (format === 'q4z') buffers.push(this.upload(`${name}.zero_points`, raw(`${name}.zero_points`)));
+      this.weights.set(name, { format, buffers, rows, depth });
+    };
+    const quant = this.spec.quantization;
+    const linearBits = quant?.linear.bits ?? 0;
+    const linearZeros = quant?.linear.zeroPoints ?? false;
+    matrix('model.embed_tokens.weight', a.vocabSize, a.hiddenSize, quant?.embedding.bits ?? 0, false);
+    if (!a.tieWordEmbeddings) matrix('lm_head.weight', a.vocabSize, a.hiddenSize, linearBits, linearZeros);
+    const norm = (name: string) => this.norms.set(name, this.upload(name, file.float32(name)));
+    norm('model.norm.weight');
+    for (let l = 0; l < a.numHiddenLayers; l++) {
+      const p = `model.layers.${l}`;
+      for (const module of Object.keys(LINEAR_MODULES) as LoraModule[]) {
+        const [fanIn, fanOut] = moduleShape(a, module);
+        matrix(`${p}.${LINEAR_MODULES[module]}.${module}.weight`, fanOut, fanIn, linearBits, linearZeros);
+        const bias = `${p}.${LINEAR_MODULES[module]}.${module}.bias`;
+        if (file.tensors.has(bias)) this.norms.set(bias, this.upload(bias, file.float32(bias)));
+      }
+      const norms = ['input_layernorm', 'post_attention_layernorm', ...(a.sandwichNorms ? ['pre_feedforward_layernorm', 'post_feedforward_layernorm'] : [])];
+      for (const n of norms) norm(`${p}.${n}.weight`);
+      if (a.qkNorm) {
+        norm(`${p}.self_attn.q_norm.weight`);
+        norm(`${p}.self_attn.k_norm.weight`);
+      }
+    }
+  }
+
+  /** Bind adapters (null: none, and the plans without LoRA dispatches run). Same layout as the ONNX graph's inputs. */
+  setLora(tensors: Record<string, { a: Float32Array; b: Float32Array }> | null): void {
+    this.loraActive = tensors !== null && Object.keys(tensors).length > 0;
+    if (!tensors) return;
+    for (const [module, pair] of Object.entries(tensors)) {
+      const target = this.loraBuffers.get(module);
+      if (!target) throw new KernelError(`WGSL engine: the pack has no LoRA target "${module}"`);
+      if (pair.a.byteLength !== target.a.size || pair.b.byteLength !== target.b.size) {
+        throw new KernelError(`WGSL engine: LoRA for ${module} has ${pair.a.length}/${pair.b.length} values, expected ${target.a.size / 4}/${target.b.size / 4}`);
+      }
+      this.ctx.device.queue.writeBuffer(target.a, 0, pair.a.buffer, pair.a.byteOffset, pair.a.byteLength);
+      this.ctx.device.queue.writeBuffer(target.b, 0, pair.b.buffer, pair.b.byteOffset, pair.b.byteLength);
+    }
+  }
+
+  /** The dispatches of one chunk of `rows` rows (1: decode; PREFILL_ROWS: prefill), with or without LoRA. */
+  private plan(rows: number, lora: boolean): PlanItem[] {
+    const key = `${rows}:${lora}`;
+    const cached = this.plans.get(key);
+    if (cached) return cached;
+    const a = this.spec.architecture;
+    const b = this.act;
+    const items: PlanItem[] = [];
+    const rank = this.spec.lora.rank * this.spec.lora.slots;
+    const rowsPerGroup = rows === 1 ? 1 : PREFILL_ROWS_PER_GROUP;
+    const add = <U extends string>(program: KernelProgram<U>, inputs: GPUBuffer[], outputs: GPUBuffer[], values: Uniforms<U>) =>
+      items.push(prepareDispatch(this.ctx, program, inputs, outputs, values));
+    const eps = a.rmsNormEps;
+    const offset = a.normWeightOffset;
+    const norm = (mode: 'rows' | 'last' | 'add', x: GPUBuffer, weight: string, y: GPUBuffer) =>
+      add(rmsNormRowsProgram(mode), [x, this.norms.get(weight)!, b.counters], [y], { capacity: rows, dim: a.hiddenSize, eps, offset });
+    /** y = x W^T (+ bias) (+ LoRA) with an epilogue; LoRA's x A runs first into the module's xa buffer. */
+    const linear = (name: string, module: LoraModule | null, layer: number, x: GPUBuffer, y: GPUBuffer, epilogue: Epilogue, fixedRows = 0) => {
+      const w = this.weights.get(name)!;
+      const bias = this.norms.get(name.replace(/\.weight$/, '.bias'));
+      const slot = lora && module ? this.loraBuffers.get(module) : undefined;
+      if (slot) add(loraDownProgram(), [x, slot.a, b.counters], [slot.xa], { capacity: rows, depth: w.depth, rank, layer });
+      const program = fusedLinearProgram({
+        format: w.format, bias: bias !== undefined, lora: slot !== undefined, epilogue,
+        activation: a.hiddenAct, rowsPerGroup: fixedRows ? 1 : rowsPerGroup,
+      });
+      const inputs = [x, ...w.buffers, ...(bias ? [bias] : []), ...(slot ? [slot.xa, slot.b] : []), ...(epilogue === 'gated' ? [b.gate] : []), b.counters];
+      add(program, inputs, [y], { capacity: fixedRows || rows, fixedRows, depth: w.depth, cols: w.rows, blocks: w.depth / QUANT_BLOCK, layer, rank });
+    };
+    const embed = this.weights.get('model.embed_tokens.weight')!;
+    add(embedProgram(this.embedForm), [...embed.buffers, b.ids, b.counters], [b.x], {
+      capacity: rows, hidden: a.hiddenSize, blocks: a.hiddenSize / QUANT_BLOCK, scale: a.embeddingScale,
+    });
+    for (let l = 0; l < a.numHiddenLayers; l++) {
+      const p = `model.layers.${l}`;
+      const sliding = a.layerTypes?.[l] === 'sliding_attention';
+      const tables = sliding ? 'local' : 'global';
+      norm('rows', b.x, `${p}.input_layernorm.weight`, b.xn);
+      linear(`${p}.self_attn.q_proj.weight`, 'q_proj', l, b.xn, b.q, 'store');
+      linear(`${p}.self_attn.k_proj.weight`, 'k_proj', l, b.xn, b.k, 'store');
+      linear(`${p}.self_attn.v_proj.weight`, 'v_proj', l, b.xn, b.v, 'store');
+      const rope = { layer: l, headDim: a.headDim, maxContext: this.maxContext, eps, offset, capacity: rows };
+      const qkNorm = (which: 'q' | 'k') => (a.qkNorm ? [this.norms.get(`${p}.self_attn.${which}_norm.weight`)!] : []);
+      const cosSin = [b[`cos.${tables}`], b[`sin.${tables}`]];
+      add(ropeProgram('q', a.qkNorm), [...qkNorm('q'), ...cosSin, b.counters], [b.q], { ...rope, heads: a.numAttentionHeads });
+      add(ropeProgram('k', a.qkNorm), [b.k, ...qkNorm('k'), ...cosSin, b.counters], [b.keys], { ...rope, heads: a.numKeyValueHeads });
+      add(ropeProgram('v', false), [b.v, b.counters], [b.values], { ...rope, heads: a.numKeyValueHeads });
+      add(attentionProgram(), [b.q, b.keys, b.values, b.counters], [b.attended, b.scores], {
+        capacity: rows, heads: a.numAttentionHeads, kvHeads: a.numKeyValueHeads, headDim: a.headDim, layer: l,
+        maxContext: this.maxContext, window: sliding ? (a.slidingWindow ?? 0) : 0,
+        scale: (a.queryPreAttnScalar ?? a.headDim) ** -0.5,
+      });
+      if (a.sandwichNorms) {
+        linear(`${p}.self_attn.o_proj.weight`, 'o_proj', l, b.attended, b.h, 'store');
+        norm('add', b.h, `${p}.post_attention_layernorm.weight`, b.x);
+        norm('rows', b.x, `${p}.pre_feedforward_layernorm.weight`, b.xn);
+      } else {
+        linear(`${p}.self_attn.o_proj.weight`, 'o_proj', l, b.attended, b.x, 'accumulate');
+        norm('rows', b.x, `${p}.post_attention_layernorm.weight`, b.xn);
+      }
+      linear(`${p}.mlp.gate_proj.weight`, 'gate_proj', l, b.xn, b.gate, 'store');
+      linear(`${p}.mlp.up_proj.weight`, 'up_proj', l, b.xn, b.mlp, 'gated');
+      if (a.sandwichNorms) {
+        linear(`${p}.mlp.down_proj.weight`, 'down_proj', l, b.mlp, b.h, 'store');
+        norm('add', b.h, `${p}.post_feedforward_layernorm.weight`, b.x);
+      } else {
+        linear(`${p}.mlp.down_proj.weight`, 'down_proj', l, b.mlp, b.x, 'accumulate');
+      }
+      const e = this.spec.encoderLayers.indexOf(l);
+      if (e >= 0 && rows > 1) {
+        const bytes = rows * a.hiddenSize * 4;
+        items.push({ copy: { from: b.x, to: b.capture, toOffset: e * bytes, bytes } });
+      }
+    }
+    norm('last', b.x, 'model.norm.weight', b.last);
+    linear(a.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight', null, 0, b.last, b.logits, 'store', 1);
+    add(argmaxPartialProgram(), [b.logits, b.counters], [b.bestValue, b.bestIndex], { size: a.vocabSize, perGroup: ARGMAX_PER_GROUP });
+    add(argmaxFinalProgram(), [b.bestValue, b.bestIndex], [b.token], { groups: this.argmaxGroups });
+    this.plans.set(key, items);
+    return items;
+  }
+
+  /** Compile every pipeline and bind group now, so that the first token does not pay for it. */
+  async warmUp(): Promise<void> {
+    this.ctx.device.pushErrorScope('validation');
+    for (const lora of [false, true]) {
+      this.plan(1, lora);
+      this.plan(PREFILL_ROWS, lora);
+    }
+    const error = await this.ctx.device.popErrorScope();
+    if (error) throw new KernelError(`WGSL engine: ${error.message}`);
+  }
+
+  /**
+   * Run `ids` at positions past.. through the model (chunks of PREFILL_ROWS; one row: the decode plan), appending
+   * to the KV cache, and return the next token chosen on the GPU (plus logits / encoder states when asked).
+   * Each chunk is one command buffer; only the last one reads the token back.
+   */
+  async forward(ids: readonly number[], past: number, options: ForwardOptions = {}): Promise<ForwardResult> {
+    if (this.lost) throw new KernelError(`WGSL engine: the GPU device was lost (${this.lost})`);
+    if (ids.length === 0) throw new KernelError('WGSL engine: no tokens to run');
+    if (past + ids.length > this.maxContext) throw new KernelError(`WGSL engine: ${past + ids.length} positions exceed the cache of ${this.maxContext}`);
+    const a = this.spec.architecture;
+    const layers = this.spec.encoderLayers.length;
+    const hidden = options.capture ? new Float32Array(layers * ids.length * a.hiddenSize) : null;
+    const result: ForwardResult = { token: -1, logits: null, hidden };
+    const queue = this.ctx.device.queue;
+    for (let start = 0; start < ids.length; start += PREFILL_ROWS) {
+      const chunk = ids.slice(start, start + PREFILL_ROWS);
+      const isLast = start + PREFILL_ROWS >= ids.length;
+      const counters = new Uint32Array(4);
+      counters[0] = chunk.length;
+      counters[1] = past + start;
+      counters[2] = (options.seed ?? 0) >>> 0;
+      new Float32Array(counters.buffer, 12, 1)[0] = options.temperature ?? 0;
+      queue.writeBuffer(this.act.counters, 0, counters);
+      queue.writeBuffer(this.act.ids, 0, Uint32Array.from(chunk));
+      const encoder = this.ctx.device.createCommandEncoder({ label: 'decoder.step' });
+      this.encodePlan(encoder, this.plan(ids.length === 1 && !options.capture ? 1 : PREFILL_ROWS, this.loraActive), options.capture === true);
+      const reads: [GPUBuffer, GPUBuffer, number][] = [];
+      if (options.capture) reads.push([this.act.capture, this.staging.capture, layers * PREFILL_ROWS * a.hiddenSize * 4]);
+      if (isLast) reads.push([this.act.token, this.staging.token, 4]);
+      if (isLast && options.logits) reads.push([this.act.logits, this.staging.logits, a.vocabSize * 4]);
+      for (const [from, to, bytes] of reads) encoder.copyBufferToBuffer(from, 0, to, 0, bytes);
+      queue.submit([encoder.finish()]);
+      const got = await Promise.all(
+        reads.map(async ([, staging, bytes]) => {
+          await staging.mapAsync(GPUMapMode.READ, 0, bytes);
+          const copy = staging.getMappedRange(0, bytes).slice(0);
+          staging.unmap();
+          return copy;
+        }),
+      );
+      if (options.capture) {
+        // capture is [E, PREFILL_ROWS, H]: this chunk's rows go to [E, start.., H] of the result.
+        const rows = new Float32Array(got.shift()!);
+        for (let e = 0; e < layers; e++) {
+          hidden!.set(rows.subarray(e * PREFILL_ROWS * a.hiddenSize, (e * PREFILL_ROWS + chunk.length) * a.hiddenSize), (e * ids.length + start) * a.hiddenSize);
+        }
+      }
+      if (isLast) {
+        result.token = new Uint32Array(got.shift()!)[0];
+        if (options.logits) result.logits = new Float32Array(got.shift()!);
+      }
+    }
+    if (this.lost) throw new KernelError(`WGSL engine: the GPU device was lost (${this.lost})`);
+    return result;
+  }
+
+  /** Dispatches in compute passes; copies (encoder-state capture) between them when asked. */
+  private encodePlan(encoder: GPUCommandEncoder, plan: readonly PlanItem[], capture: boolean): void {
+    let batch: PreparedDispatch[] = [];
+    for (const item of plan) {
+      if (!('copy' in item)) {
+        batch.push(item);
+        continue;
+      }
+      if (!capture) continue;
+      if (batch.length) encodePrepared(encoder, batch, 'decoder');
+      batch = [];
+      encoder.copyBufferToBuffer(item.copy.from, 0, item.copy.to, item.copy.toOffset, item.copy.bytes);
+    }
+    if (batch.length) encodePrepared(encoder, batch, 'decoder');
+  }
+
+  dispose(): void {
+    for (const plan of this.plans.values()) releasePrepared(plan.filter((i): i is PreparedDispatch => !('copy' in i)));
+    this.plans.clear();
+    for (const b of this.buffers) b.destroy();
+    this.buffers.length = 0;
+  }
+}

@@ -1,0 +1,80 @@
+/** The generation loop shared by the engines: context budget, streaming, end of turn, Stop between steps. */
+import type { PackManifest } from './config';
+import type { GenerateParams, GenerateStats, TokenEvent } from './engine';
+import { TextStream } from './text-stream';
+import type { ChatTokenizer } from './tokenizer';
+
+/**
+ * Let queued messages (Stop) in between decode steps: wasm runs can resolve without leaving the microtask
+ * queue. A MessageChannel task queues behind them, unlike scheduler.yield() (which jumps ahead) and
+ * unlike setTimeout (clamped to 4 ms when nested).
+ */
+const yieldChannel = new MessageChannel();
+const yieldWaiters: (() => void)[] = [];
+yieldChannel.port1.onmessage = () => yieldWaiters.shift()?.();
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    yieldWaiters.push(resolve);
+    yieldChannel.port2.postMessage(null);
+  });
+}
+
+/** What an engine supplies: feed tokens at positions pastLen.. and return the next token it chose. */
+export interface DecodeStepper {
+  next(ids: number[], pastLen: number): Promise<number>;
+}
+
+export interface DecodeLoopOptions {
+  manifest: PackManifest;
+  tokenizer: ChatTokenizer;
+  /** Positions the engine can hold (the pack's context, or less where the engine's cache is smaller). */
+  contextLength: number;
+  params: GenerateParams;
+  onToken: (e: TokenEvent) => void;
+  stopRequested: () => boolean;
+}
+
+export async function decodeLoop(stepper: DecodeStepper, o: DecodeLoopOptions): Promise<GenerateStats> {
+  const context = o.contextLength;
+  const maxNew = Math.max(1, Math.min(o.params.maxNewTokens, context - 1));
+  let prompt = o.tokenizer.encodeChat(o.params.messages);
+  // Keep the end of an over-long conversation: the newest turn and the assistant opening matter most.
+  const truncatedTokens = Math.max(0, prompt.length - (context - maxNew));
+  if (truncatedTokens > 0) prompt = prompt.slice(truncatedTokens);
+  const eos = new Set(o.manifest.generation.eosTokenIds);
+  const stream = new TextStream((ids) => o.tokenizer.decode(ids));
+  const tokenIds: number[] = [];
+  const t0 = performance.now();
+  let next = await stepper.next(prompt, 0);
+  const prefillMs = performance.now() - t0;
+  let stopReason: GenerateStats['stopReason'] = 'max-tokens';
+  for (;;) {
+    await yieldToEventLoop();
+    if (o.stopRequested()) {
+      stopReason = 'stopped';
+      break;
+    }
+    if (eos.has(next)) {
+      stopReason = 'eos';
+      break;
+    }
+    tokenIds.push(next);
+    o.onToken({ tokenId: next, delta: stream.push(next) });
+    if (tokenIds.length >= maxNew) break;
+    if (prompt.length + tokenIds.length >= context) {
+      stopReason = 'context-full';
+      break;
+    }
+    next = await stepper.next([next], prompt.length + tokenIds.length - 1);
+  }
+  return {
+    promptTokens: prompt.length,
+    generatedTokens: tokenIds.length,
+    truncatedTokens,
+    prefillMs,
+    decodeMs: performance.now() - t0 - prefillMs,
+    stopReason,
+    text: stream.text,
+    tokenIds,
+  };
+}

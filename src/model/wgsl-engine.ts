@@ -1,0 +1,142 @@
+/** Decode engine on our own WGSL kernels (src/kernels/decode): WebGPU only; the same Engine contract as OrtEngine. */
+import { GpuContext } from '../kernels';
+import { GpuDecoder, type QuantizationInfo } from '../kernels/decode/decoder';
+import { fileOfRole, type PackManifest } from './config';
+import { decodeLoop } from './decode-loop';
+import type { Engine, GenerateParams, GenerateStats, LoraTensors, MadeAdapter, PackInfo, SkillEncoding, TokenEvent } from './engine';
+import { detectWebGpu, type BackendPreference } from './env';
+import { EngineError } from './errors';
+import { createHypernet, loadHypernet, type Hypernet, type HypernetFile } from './hypernet';
+import { loadPackFrom, type LoadProgress, type PackSource } from './pack';
+import { parseSafetensors } from './safetensors';
+import { sampleToken, seededRandom } from './sampling';
+import { skillChunks } from './skill-chunks';
+import { ChatTokenizer } from './tokenizer';
+
+export class WgslEngine implements Engine {
+  private ctx: GpuContext | null = null;
+  private decoder: GpuDecoder | null = null;
+  private tokenizer: ChatTokenizer | null = null;
+  private manifest: PackManifest | null = null;
+  private hypernetFile: HypernetFile | null = null;
+  private hypernet: Hypernet | null = null;
+  private stopRequested = false;
+  private busy = false;
+
+  async loadPack(source: PackSource, _preference: BackendPreference, onProgress: (p: LoadProgress) => void): Promise<PackInfo> {
+    if (this.busy) throw new EngineError('busy', 'a generation is running: stop it before loading a pack');
+    const gpu = await detectWebGpu();
+    if (!gpu.available) throw new EngineError('backend', `the WGSL engine needs WebGPU: ${gpu.reason}`);
+    const pack = await loadPackFrom(source, { onProgress });
+    const m = pack.manifest;
+    const bytes = (role: Parameters<typeof fileOfRole>[1]) => pack.files.get(fileOfRole(m, role).name)!;
+    this.release();
+    this.ctx = await GpuContext.create();
+    const weightsName = fileOfRole(m, 'weights').name;
+    const weights = bytes('weights');
+    const quantization = (m.weights as { quantization?: QuantizationInfo }).quantization ?? null;
+    this.decoder = new GpuDecoder(
+      this.ctx,
+      { architecture: m.architecture, lora: m.lora, encoderLayers: m.encoder.layers, contextLength: m.generation.contextLength, quantization },
+      parseSafetensors(weights, weightsName),
+      weights,
+    );
+    // The weights now live on the GPU: drop the downloaded copy (the pack object is the only other holder).
+    pack.files.delete(weightsName);
+    await this.decoder.warmUp();
+    this.tokenizer = ChatTokenizer.fromBytes(bytes('tokenizer'), bytes('tokenizer_config'));
+    this.hypernetFile = m.files.some((f) => f.role === 'hypernet') ? loadHypernet(bytes('hypernet')) : null;
+    this.manifest = m;
+    const context = this.decoder.maxContext < m.generation.contextLength ? `, context ${this.decoder.maxContext} tokens` : '';
+    return { manifest: m, backend: 'webgpu', engine: 'wgsl', backendNote: `WGSL engine on WebGPU${gpu.adapterDescription ? ` (${gpu.adapterDescription})` : ''}${context}` };
+  }
+
+  private release(): void {
+    this.hypernet?.dispose();
+    this.hypernet = null;
+    this.decoder?.dispose();
+    this.decoder = null;
+    this.ctx?.device.destroy();
+    this.ctx = null;
+    this.manifest = null;
+  }
+
+  private require(): { m: PackManifest; decoder: GpuDecoder; tokenizer: ChatTokenizer } {
+    if (!this.manifest || !this.decoder || !this.tokenizer) throw new EngineError('no-pack', 'no model pack is loaded');
+    return { m: this.manifest, decoder: this.decoder, tokenizer: this.tokenizer };
+  }
+
+  async setLora(tensors: LoraTensors | null): Promise<void> {
+    try {
+      this.require().decoder.setLora(tensors);
+    } catch (e) {
+      throw new EngineError('input', (e as Error).message);
+    }
+  }
+
+  async logits(inputIds: number[]): Promise<Float32Array> {
+    const { logits } = await this.require().decoder.forward(inputIds, 0, { logits: true });
+    return logits!;
+  }
+
+  async encodeSkill(text: string, chunkTokens: number): Promise<SkillEncoding> {
+    const { m, decoder, tokenizer } = this.require();
+    if (this.busy) throw new EngineError('busy', 'a generation is running: stop it before making an adapter');
+    const t0 = performance.now();
+    const { chunks, tokens, droppedTokens } = skillChunks(tokenizer, text, chunkTokens);
+    const layers = m.encoder.layers.length;
+    const hiddenSize = m.architecture.hiddenSize;
+    const total = chunks.reduce((s, c) => s + c.length, 0);
+    const hidden = new Float32Array(layers * total * hiddenSize);
+    let offset = 0;
+    for (const chunk of chunks) {
+      const { hidden: h } = await decoder.forward(chunk, 0, { capture: true });
+      for (let e = 0; e < layers; e++) {
+        hidden.set(h!.subarray(e * chunk.length * hiddenSize, (e + 1) * chunk.length * hiddenSize), (e * total + offset) * hiddenSize);
+      }
+      offset += chunk.length;
+    }
+    return { hidden, shape: [layers, total, hiddenSize], chunks: chunks.length, tokens, droppedTokens, ms: performance.now() - t0 };
+  }
+
+  async makeAdapter(text: string): Promise<MadeAdapter> {
+    const { m } = this.require();
+    if (!this.hypernetFile) throw new EngineError('no-hypernet', `the pack "${m.id}" has no hypernetwork, so it cannot make adapters`);
+    this.hypernet ??= createHypernet(this.hypernetFile, this.ctx);
+    const enc = await this.encodeSkill(text, this.hypernetFile.chunkTokens);
+    const t0 = performance.now();
+    const modules = await this.hypernet.run(enc.hidden, enc.shape);
+    return {
+      modules, tokens: enc.tokens, chunks: enc.chunks, droppedTokens: enc.droppedTokens,
+      encodeMs: enc.ms, hypernetMs: performance.now() - t0, device: 'webgpu',
+    };
+  }
+
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  async generate(params: GenerateParams, onToken: (e: TokenEvent) => void): Promise<GenerateStats> {
+    const { m, decoder, tokenizer } = this.require();
+    if (this.busy) throw new EngineError('busy', 'a generation is already running');
+    this.busy = true;
+    this.stopRequested = false;
+    const random = seededRandom(params.seed ?? Date.now());
+    // Greedy and plain temperature sampling choose on the GPU; nucleus sampling needs the logits on the CPU.
+    const onCpu = params.temperature > 0 && params.topP < 1;
+    try {
+      return await decodeLoop(
+        {
+          next: async (ids, pastLen) => {
+            const seed = Math.floor(random() * 2 ** 32);
+            const out = await decoder.forward(ids, pastLen, { logits: onCpu, temperature: params.temperature, seed });
+            return onCpu ? sampleToken(out.logits!, params, random) : out.token;
+          },
+        },
+        { manifest: m, tokenizer, contextLength: decoder.maxContext, params, onToken, stopRequested: () => this.stopRequested },
+      );
+    } finally {
+      this.busy = false;
+    }
+  }
+}
