@@ -33,3 +33,37 @@ test('WGSL engine logits and greedy tokens equal PyTorch and transformers, with 
   expect(gen.promptTokens).toBe(fixture.inputIds.length);
   expect(gen.tokenIds).toEqual(fixture.greedy.lora);
 });
+
+/** Logits with and without the fixture's LoRA, greedy tokens and skill-encoder states of one engine on one pack. */
+async function run(page: import('@playwright/test').Page, pack: string, preference: 'wasm' | 'wgsl') {
+  const loaded = await page.evaluate(([p, b]) => (window as any).harness.loadPack(`/models/${p}/`, b), [pack, preference]);
+  expect(loaded.engine).toBe(preference === 'wgsl' ? 'wgsl' : 'ort');
+  return page.evaluate(async (fixture) => {
+    const h = (window as any).harness;
+    await h.setLora(null);
+    const base: number[] = await h.logits(fixture.inputIds);
+    const encoded = await h.encodeSkill('Branch names: type/short-description, lower case, words joined by hyphens.', 16);
+    await h.setLora(fixture.lora);
+    const adapted: number[] = await h.logits(fixture.inputIds);
+    const gen = await h.generate(fixture.messages, 12);
+    return { base, adapted, tokens: gen.tokenIds as number[], hidden: encoded.hidden as number[], chunks: encoded.chunks as number };
+  }, fixture);
+}
+
+// The same 8-bit and 4-bit blocks (onnxruntime's MatMulNBits layout) run by onnxruntime-web's kernels and ours.
+for (const pack of ['tiny-random-q8', 'tiny-random-q4', 'tiny-random']) {
+  test(`WGSL engine equals onnxruntime-web (wasm) on ${pack}: logits, greedy tokens, skill encoding`, async ({ page }) => {
+    await page.goto('/harness.html');
+    await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
+    const ort = await run(page, pack, 'wasm');
+    const ours = await run(page, pack, 'wgsl');
+    expect(maxAbsDiff(ours.base, ort.base)).toBeLessThan(TOLERANCE);
+    expect(maxAbsDiff(ours.adapted, ort.adapted)).toBeLessThan(TOLERANCE);
+    expect(maxAbsDiff(ours.adapted, ours.base)).toBeGreaterThan(1e-2);
+    expect(ours.tokens).toEqual(ort.tokens);
+    // The skill is longer than one 16-token chunk: several chunks through a fresh cache each.
+    expect(ours.chunks).toBeGreaterThan(1);
+    expect(ours.chunks).toBe(ort.chunks);
+    expect(maxAbsDiff(ours.hidden, ort.hidden)).toBeLessThan(TOLERANCE);
+  });
+}
