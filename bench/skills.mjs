@@ -8,10 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium } from '@playwright/test';
-import { preview } from 'vite';
+import { openHarness, root } from './browser.mjs';
 
-const root = join(import.meta.dirname, '..');
 const { values: args } = parseArgs({
   options: {
     out: { type: 'string', default: 'bench/results/skills.json' },
@@ -34,17 +32,9 @@ const planArgs = ['-m', 'training.bench_skills', '--pack', `public/models/${args
 if (args.skills) planArgs.push('--skills', args.skills);
 const plan = JSON.parse(python(planArgs));
 
-const server = await preview({ root, preview: { port: 4174, strictPort: true }, logLevel: 'error' });
-const webgpuFlags = ['--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan'];
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-background-networking', ...(args.backend === 'webgpu' ? webgpuFlags : ['--disable-webgpu'])],
-});
+const { page, close } = await openHarness({ webgpu: args.backend !== 'wasm' });
 const t0 = Date.now();
 try {
-  const page = await browser.newPage();
-  await page.goto('http://localhost:4174/harness.html');
-  await page.waitForFunction(() => document.body.dataset.ready === 'true');
   const info = await page.evaluate(([url, b]) => window.harness.loadPack(url, b), [`/models/${args.pack}/`, args.backend]);
   const made = {};
   for (const [id, text] of Object.entries(plan.skills)) made[id] = await page.evaluate(([i, t]) => window.harness.makeAdapter(i, t), [id, text]);
@@ -65,6 +55,5 @@ try {
   const result = JSON.parse(readFileSync(resolve(root, args.out), 'utf8'));
   console.log(JSON.stringify({ agreement: result.browser_vs_python_agreement, wall_s: (Date.now() - t0) / 1000 }));
 } finally {
-  await browser.close();
-  server.httpServer.close();
+  await close();
 }

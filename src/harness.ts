@@ -50,8 +50,8 @@ const harness = {
     const active = ids.map((id) => ({ modules: adapters.get(id)!, scale: 1 }));
     await engine.setLora(composeSlots(active, manifest!.architecture, manifest!.lora));
   },
-  async generate(messages: { role: 'user' | 'assistant' | 'system'; content: string }[], maxNewTokens: number) {
-    return engine.generate({ messages, maxNewTokens, temperature: 0, topP: 1 }, () => undefined);
+  async generate(messages: { role: 'user' | 'assistant' | 'system'; content: string }[], maxNewTokens: number, ignoreEos = false) {
+    return engine.generate({ messages, maxNewTokens, temperature: 0, topP: 1, ignoreEos }, () => undefined);
   },
 };
 

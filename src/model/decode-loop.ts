@@ -54,7 +54,7 @@ export async function decodeLoop(stepper: DecodeStepper, o: DecodeLoopOptions): 
       stopReason = 'stopped';
       break;
     }
-    if (eos.has(next)) {
+    if (eos.has(next) && !o.params.ignoreEos) {
       stopReason = 'eos';
       break;
     }

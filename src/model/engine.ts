@@ -17,6 +17,8 @@ export interface GenerateParams {
   temperature: number;
   topP: number;
   seed?: number;
+  /** Keep decoding past end-of-turn tokens up to maxNewTokens (benchmarks measure a fixed number of steps). */
+  ignoreEos?: boolean;
 }
 
 export type StopReason = 'eos' | 'max-tokens' | 'stopped' | 'context-full';

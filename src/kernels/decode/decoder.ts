@@ -13,6 +13,10 @@ import {
   attentionProgram,
   embedProgram,
   fusedLinearProgram,
+  fusedMatmulProgram,
+  LINEAR_COLS,
+  LINEAR_COLS_WIDE,
+  loraDownMatmulProgram,
   loraDownProgram,
   MAX_HEAD_DIM,
   QUANT_BLOCK,
@@ -25,10 +29,10 @@ import {
 
 /** Rows of a prefill chunk; a longer prompt runs as several chunks through the cache. */
 export const PREFILL_ROWS = 32;
-/** Rows of a prefill chunk that one workgroup of the fused linear computes (weights read once for all). */
-const PREFILL_ROWS_PER_GROUP = 8;
 /** The KV cache is allocated for this many positions at most. */
 export const MAX_CONTEXT = 4096;
+/** Outputs from which a matrix (the LM head) gets LINEAR_COLS_WIDE outputs per workgroup. */
+const WIDE_OUTPUT = 16384;
 /** Logits per workgroup of the first argmax stage. */
 const ARGMAX_PER_GROUP = 4096;
 
@@ -268,7 +272,6 @@ export class GpuDecoder {
     const b = this.act;
     const items: PlanItem[] = [];
     const rank = this.spec.lora.rank * this.spec.lora.slots;
-    const rowsPerGroup = rows === 1 ? 1 : PREFILL_ROWS_PER_GROUP;
     const add = <U extends string>(program: KernelProgram<U>, inputs: GPUBuffer[], outputs: GPUBuffer[], values: Uniforms<U>) =>
       items.push(prepareDispatch(this.ctx, program, inputs, outputs, values));
     const eps = a.rmsNormEps;
@@ -280,13 +283,18 @@ export class GpuDecoder {
       const w = this.weights.get(name)!;
       const bias = this.norms.get(name.replace(/\.weight$/, '.bias'));
       const slot = lora && module ? this.loraBuffers.get(module) : undefined;
-      if (slot) add(loraDownProgram(), [x, slot.a, b.counters], [slot.xa], { capacity: rows, depth: w.depth, rank, layer });
-      const program = fusedLinearProgram({
-        format: w.format, bias: bias !== undefined, lora: slot !== undefined, epilogue,
-        activation: a.hiddenAct, rowsPerGroup: fixedRows ? 1 : rowsPerGroup,
-      });
+      if (slot && rows > 1) add(loraDownMatmulProgram(), [x, slot.a], [slot.xa], { rows, cols: rank, depth: w.depth, layer });
+      else if (slot) add(loraDownProgram(), [x, slot.a, b.counters], [slot.xa], { capacity: rows, depth: w.depth, rank, layer });
+      const form = { format: w.format, bias: bias !== undefined, lora: slot !== undefined, epilogue, activation: a.hiddenAct };
       const inputs = [x, ...w.buffers, ...(bias ? [bias] : []), ...(slot ? [slot.xa, slot.b] : []), ...(epilogue === 'gated' ? [b.gate] : []), b.counters];
-      add(program, inputs, [y], { capacity: fixedRows || rows, fixedRows, depth: w.depth, cols: w.rows, blocks: w.depth / QUANT_BLOCK, layer, rank });
+      const blocks = w.depth / QUANT_BLOCK;
+      if (rows > 1 && !fixedRows) {
+        // Prefill: the tiled matrix product reads each weight tile once for all rows of the chunk.
+        add(fusedMatmulProgram(form), inputs, [y], { rows, cols: w.rows, depth: w.depth, blocks, layer, rank });
+        return;
+      }
+      const colsPerGroup = w.rows >= WIDE_OUTPUT ? LINEAR_COLS_WIDE : LINEAR_COLS;
+      add(fusedLinearProgram({ ...form, rowsPerGroup: 1, colsPerGroup }), inputs, [y], { capacity: fixedRows || rows, fixedRows, depth: w.depth, cols: w.rows, blocks, layer, rank });
     };
     const embed = this.weights.get('model.embed_tokens.weight')!;
     add(embedProgram(this.embedForm), [...embed.buffers, b.ids, b.counters], [b.x], {

@@ -8,13 +8,14 @@
  *   counters[2] sampling seed of this token, counters[3] sampling temperature (f32 bits, 0 = greedy).
  * Rows past T are computed on zeros or skipped; no kernel returns before a barrier.
  */
-import { grid, type KernelProgram, type WorkgroupCount } from '../gpu';
-import { GELU_TANH_WGSL, WORKGROUP_MAX_WGSL, WORKGROUP_SIZE, WORKGROUP_SUM_WGSL } from '../wgsl';
+import { gemmDispatch, grid, type KernelProgram, type WorkgroupCount } from '../gpu';
+import { GELU_TANH_WGSL, GEMM_WGSL, WORKGROUP_MAX_WGSL, WORKGROUP_SIZE, WORKGROUP_SUM_WGSL } from '../wgsl';
 
 /** Block size of the quantized formats (com.microsoft MatMulNBits, block_size 32). */
 export const QUANT_BLOCK = 32;
-/** Outputs per workgroup of the fused linear. */
+/** Outputs per workgroup of the fused linear: few for the layers (many workgroups), many for a vocabulary-wide LM head. */
 export const LINEAR_COLS = 4;
+export const LINEAR_COLS_WIDE = 32;
 /** Largest head dimension the attention and RoPE kernels hold in workgroup memory. */
 export const MAX_HEAD_DIM = 256;
 
@@ -75,6 +76,8 @@ export interface LinearForm {
   activation: 'silu' | 'gelu_tanh';
   /** Rows each workgroup computes: 1 for decode, more for prefill (the weights are read once for all of them). */
   rowsPerGroup: number;
+  /** Outputs each workgroup computes (LINEAR_COLS, or LINEAR_COLS_WIDE for very wide outputs). */
+  colsPerGroup: number;
 }
 
 type LinearUniform = 'capacity' | 'fixedRows' | 'depth' | 'cols' | 'blocks' | 'layer' | 'rank';
@@ -88,7 +91,7 @@ export function fusedLinearProgram(f: LinearForm): KernelProgram<LinearUniform> 
   const quantized = f.format !== 'f32';
   const weights = quantized ? ['codes', 'scales', ...(f.format === 'q4z' ? ['zeros'] : [])] : ['weight'];
   const inputs = ['x', ...weights, ...(f.bias ? ['bias'] : []), ...(f.lora ? ['xa', 'loraB'] : []), ...(f.epilogue === 'gated' ? ['gate'] : []), 'counters'];
-  const partials = LINEAR_COLS * f.rowsPerGroup;
+  const partials = f.colsPerGroup * f.rowsPerGroup;
   const dot = quantized
     ? /* wgsl */ `
   // One u32 word per iteration: CODES_PER_WORD weights of row n, at k = word * CODES_PER_WORD.
@@ -132,7 +135,7 @@ export function fusedLinearProgram(f: LinearForm): KernelProgram<LinearUniform> 
   }[f.epilogue];
   return {
     name: 'fused_linear',
-    key: `fused_linear:${f.format}:${f.bias ? 'bias' : 'nobias'}:${f.lora ? 'lora' : 'nolora'}:${f.epilogue}:${f.activation}:${f.rowsPerGroup}`,
+    key: `fused_linear:${f.format}:${f.bias ? 'bias' : 'nobias'}:${f.lora ? 'lora' : 'nolora'}:${f.epilogue}:${f.activation}:${f.rowsPerGroup}x${f.colsPerGroup}`,
     workgroupSize: WORKGROUP_SIZE,
     inputs,
     outputs: ['y'],
@@ -147,7 +150,7 @@ export function fusedLinearProgram(f: LinearForm): KernelProgram<LinearUniform> 
       { name: 'rank', type: 'u32' },
     ],
     main: () => /* wgsl */ `
-const LINEAR_COLS = ${LINEAR_COLS}u;
+const LINEAR_COLS = ${f.colsPerGroup}u;
 const ROWS = ${f.rowsPerGroup}u;
 const PARTIALS = ${partials}u;
 ${STEP_WGSL}
@@ -182,7 +185,70 @@ ${flatMain(/* wgsl */ `
       ${store}
     }
   }`)}`,
-    dispatch: (u) => grid(Math.ceil(u.cols / LINEAR_COLS) * Math.ceil(u.capacity / f.rowsPerGroup)),
+    dispatch: (u) => grid(Math.ceil(u.cols / f.colsPerGroup) * Math.ceil(u.capacity / f.rowsPerGroup)),
+  };
+}
+
+type MatmulUniform = 'rows' | 'cols' | 'depth' | 'blocks' | 'layer' | 'rank';
+
+/**
+ * The prefill form of the fused linear: the same sum and epilogue over all rows of a chunk, on the tiled matrix
+ * product (32x32 output tiles staged through workgroup memory), each weight dequantized as its tile is loaded.
+ * `rows` is the chunk's capacity; rows past counters[0] are computed on stale values and not stored.
+ */
+export function fusedMatmulProgram(f: Omit<LinearForm, 'rowsPerGroup' | 'colsPerGroup'>): KernelProgram<MatmulUniform> {
+  const quantized = f.format !== 'f32';
+  const weights = quantized ? ['codes', 'scales', ...(f.format === 'q4z' ? ['zeros'] : [])] : ['weight'];
+  const inputs = ['x', ...weights, ...(f.bias ? ['bias'] : []), ...(f.lora ? ['xa', 'loraB'] : []), ...(f.epilogue === 'gated' ? ['gate'] : []), 'counters'];
+  const loadW = quantized
+    ? /* wgsl */ `
+  let at = col * u.depth + k;
+  let word = codes[at / CODES_PER_WORD];
+  let block = k / ${QUANT_BLOCK}u;
+  return weightAt(word, at % CODES_PER_WORD, scales[col * u.blocks + block], zeroPoint(col, block));`
+    : 'return weight[col * u.depth + k];';
+  const store = {
+    store: 'y[row * u.cols + col] = v;',
+    accumulate: 'y[row * u.cols + col] += v;',
+    gated: `y[row * u.cols + col] = ${f.activation === 'silu' ? 'silu' : 'gelu_tanh'}(gate[row * u.cols + col]) * v;`,
+  }[f.epilogue];
+  return {
+    name: 'fused_matmul',
+    key: `fused_matmul:${f.format}:${f.bias ? 'bias' : 'nobias'}:${f.lora ? 'lora' : 'nolora'}:${f.epilogue}:${f.activation}`,
+    workgroupSize: WORKGROUP_SIZE,
+    inputs,
+    outputs: ['y'],
+    types: { codes: 'u32', zeros: 'u32', counters: 'u32' },
+    uniforms: [
+      { name: 'rows', type: 'u32' },
+      { name: 'cols', type: 'u32' },
+      { name: 'depth', type: 'u32' },
+      { name: 'blocks', type: 'u32' },
+      { name: 'layer', type: 'u32' },
+      { name: 'rank', type: 'u32' },
+    ],
+    main: () => /* wgsl */ `
+${STEP_WGSL}
+${quantized ? dequantWgsl(f.format) : ''}
+${f.epilogue === 'gated' && f.activation === 'gelu_tanh' ? GELU_TANH_WGSL : ''}
+fn silu(v: f32) -> f32 { return v / (1.0 + exp(-v)); }
+fn loadX(row: u32, k: u32) -> f32 {
+  return x[row * u.depth + k];
+}
+fn loadW(col: u32, k: u32) -> f32 {
+  ${loadW}
+}
+fn storeY(row: u32, col: u32, acc: f32) {
+  if (row >= stepRows()) {
+    return;
+  }
+  var v = acc;
+  ${f.bias ? 'v += bias[col];' : ''}
+  ${f.lora ? 'for (var j = 0u; j < u.rank; j++) { v += xa[row * u.rank + j] * loraB[(u.layer * u.rank + j) * u.cols + col]; }' : ''}
+  ${store}
+}
+${GEMM_WGSL}`,
+    dispatch: (u) => gemmDispatch(u.rows, u.cols),
   };
 }
 
@@ -220,6 +286,37 @@ ${flatMain(/* wgsl */ `
     xa[t * u.rank + j] = total;
   }`)}`,
     dispatch: (u) => grid(u.capacity * u.rank),
+  };
+}
+
+type LoraDownMatmulUniform = 'rows' | 'cols' | 'depth' | 'layer';
+
+/** The prefill form of loraDownProgram on the tiled matrix product: xa [rows, R] = x [rows, K] A[layer] [K, R]. */
+export function loraDownMatmulProgram(): KernelProgram<LoraDownMatmulUniform> {
+  return {
+    name: 'lora_down_matmul',
+    key: 'lora_down_matmul',
+    workgroupSize: WORKGROUP_SIZE,
+    inputs: ['x', 'loraA'],
+    outputs: ['xa'],
+    uniforms: [
+      { name: 'rows', type: 'u32' },
+      { name: 'cols', type: 'u32' },
+      { name: 'depth', type: 'u32' },
+      { name: 'layer', type: 'u32' },
+    ],
+    main: () => /* wgsl */ `
+fn loadX(row: u32, k: u32) -> f32 {
+  return x[row * u.depth + k];
+}
+fn loadW(col: u32, k: u32) -> f32 {
+  return loraA[(u.layer * u.depth + k) * u.cols + col];
+}
+fn storeY(row: u32, col: u32, acc: f32) {
+  xa[row * u.cols + col] = acc;
+}
+${GEMM_WGSL}`,
+    dispatch: (u) => gemmDispatch(u.rows, u.cols),
   };
 }
 
