@@ -40,7 +40,7 @@ export function PackStatus() {
   return (
     <div className="pack-status" data-testid="pack-ready">
       <span className="pack-name">{pack.manifest.name}</span>
-      <span className={`backend ${fallback ? 'fallback' : ''}`} data-testid="backend" data-backend={pack.backend} title={pack.backendNote}>
+      <span className={`backend ${fallback ? 'fallback' : ''}`} data-testid="backend" data-backend={pack.backend} data-engine={pack.engine} title={pack.backendNote}>
         {pack.backendNote}
       </span>
       <span className="license">License: {pack.manifest.license.name}</span>
