@@ -42,6 +42,9 @@ export class OrtEngine implements Engine {
   private hypernet: Hypernet | null = null;
   private stopRequested = false;
   private busy = false;
+  /** The GPU device under the WebGPU session (null under wasm), and why it was lost once it is. */
+  private device: GPUDevice | null = null;
+  private deviceLost: string | null = null;
 
   /** `ortWasmBase`: where the app serves onnxruntime-web's wasm (the worker passes `<base>/ort/`). */
   constructor(private readonly ortWasmBase: string) {}
@@ -57,13 +60,17 @@ export class OrtEngine implements Engine {
     const presents = Array.from({ length: m.architecture.numHiddenLayers }, (_, i) => [`present.${i}.key`, `present.${i}.value`]).flat();
     await this.session?.release();
     this.session = null;
+    this.device = null;
+    this.deviceLost = null;
     let backendNote = note;
     try {
       this.session = await createSession(files, backend, presents);
       this.backend = backend;
+      if (backend === 'webgpu') await this.watchDevice();
     } catch (e) {
       if (backend !== 'webgpu') throw new EngineError('backend', `the model could not be started: ${(e as Error).message}`);
-      // A WebGPU failure (adapter refused, unsupported op, out of memory) still leaves WebAssembly.
+      // A WebGPU failure (adapter refused, unsupported op, out of memory, device lost) still leaves WebAssembly.
+      await this.session?.release().catch(() => undefined);
       this.session = await createSession(files, 'wasm', []);
       this.backend = 'wasm';
       backendNote = `WebAssembly fallback: WebGPU failed to start the model (${(e as Error).message})`;
@@ -98,6 +105,37 @@ export class OrtEngine implements Engine {
     this.loraFeeds = feeds;
   }
 
+  /**
+   * Follow the GPU device under the new WebGPU session: once it is lost, runs fail with 'device-lost' (they would
+   * hang) until a pack load makes a new session, which gets a new device. Throws if that device is lost already.
+   */
+  private async watchDevice(): Promise<void> {
+    const session = this.session;
+    const device = await ortWebGpuDevice();
+    void device.lost.then((info) => {
+      if (this.session === session) this.deviceLost = info.message || info.reason;
+    });
+    // A lost device's promise is settled already, so it wins against a new task.
+    const lost = await Promise.race([device.lost, yieldToEventLoop()]);
+    if (lost) throw new Error(`its GPU device is lost (${lost.message || lost.reason})`);
+    this.device = device;
+  }
+
+  /** Run the session; once the GPU device is lost, a 'device-lost' error instead of ORT's own message or a hang. */
+  private async run(feeds: Feeds): Promise<ort.InferenceSession.ReturnType> {
+    const lostError = (reason: string) => new EngineError('device-lost', `the GPU device was lost (${reason})`);
+    if (this.deviceLost !== null) throw lostError(this.deviceLost);
+    try {
+      return await this.session!.run(feeds);
+    } catch (e) {
+      // A run cut short by the loss fails first; the device says that it is lost a moment later.
+      const timeout = new Promise<null>((resolve) => setTimeout(resolve, 1000, null));
+      const lost = this.device && (await Promise.race([this.device.lost, timeout]));
+      if (lost) throw lostError(lost.message || lost.reason);
+      throw e;
+    }
+  }
+
   private requireManifest(): PackManifest {
     if (!this.manifest || !this.session || !this.tokenizer) throw new EngineError('no-pack', 'no model pack is loaded');
     return this.manifest;
@@ -122,7 +160,7 @@ export class OrtEngine implements Engine {
   /** One forward pass: last-position logits, the present KV cache (left on the GPU under WebGPU) and, when asked, the encoder states. */
   private async step(ids: number[], pastLen: number, past: ort.Tensor[] | null, withHidden = false) {
     const layers = this.requireManifest().architecture.numHiddenLayers;
-    const out = await this.session!.run(this.feeds(ids, pastLen, past));
+    const out = await this.run(this.feeds(ids, pastLen, past));
     const present = Array.from({ length: layers }, (_, i) => [out[`present.${i}.key`], out[`present.${i}.value`]]).flat();
     const logits = (await out.logits.getData()) as Float32Array;
     const hidden = withHidden ? ((await out.encoder_hidden_states.getData()) as Float32Array) : null;
@@ -144,7 +182,16 @@ export class OrtEngine implements Engine {
     const { net, file } = await this.requireHypernet();
     const enc = await this.encodeSkill(text, file.chunkTokens);
     const t0 = performance.now();
-    const modules = await net.run(enc.hidden, enc.shape);
+    let device: MadeAdapter['device'] = this.backend === 'webgpu' ? 'webgpu' : 'cpu';
+    let modules: MadeAdapter['modules'];
+    try {
+      modules = await net.run(enc.hidden, enc.shape);
+    } catch (e) {
+      if (device === 'cpu') throw e;
+      // The GPU can run short of memory next to the model (or fail otherwise): the CPU path makes the same adapter, slower.
+      modules = await createHypernet(file, null).run(enc.hidden, enc.shape);
+      device = 'cpu';
+    }
     return {
       modules,
       tokens: enc.tokens,
@@ -152,7 +199,7 @@ export class OrtEngine implements Engine {
       droppedTokens: enc.droppedTokens,
       encodeMs: enc.ms,
       hypernetMs: performance.now() - t0,
-      device: this.backend === 'webgpu' ? 'webgpu' : 'cpu',
+      device,
     };
   }
 

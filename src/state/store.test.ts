@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryLibrary, StorageError, type AdapterLibrary } from '../adapters/persistence';
 import { readZip } from '../adapters/zip';
 import { moduleShape, validateManifest, type PackManifest } from '../model/config';
-import type { AdapterModules, Engine, GenerateParams, LoraTensors } from '../model/engine';
-import { createAppStore, type AppOptions } from './store';
+import type { AdapterModules, Engine, GenerateParams, GenerateStats, LoraTensors } from '../model/engine';
+import { EngineError } from '../model/errors';
+import { BUSY_NOTICE, createAppStore, type AppOptions } from './store';
 
 const tinyRandom = validateManifest(JSON.parse(readFileSync(new URL('../../public/models/tiny-random/manifest.json', import.meta.url), 'utf8')));
 
@@ -78,6 +79,76 @@ describe('app store', () => {
     await store.getState().loadPack('/m/', 'auto');
     await store.getState().send('long');
     expect(store.getState().notice).toContain('42 tokens');
+  });
+
+  it('answers one message at a time: a send while answering is refused with a note, which goes when the answer ends', async () => {
+    const e = engine();
+    let finish: (s: GenerateStats) => void = () => undefined;
+    const generate = e.generate;
+    e.generate = (p) => {
+      e.calls.push(p);
+      return new Promise((resolve) => (finish = resolve));
+    };
+    const store = createAppStore(e);
+    await store.getState().loadPack('/m/', 'auto');
+    const first = store.getState().send('first');
+    await store.getState().send('second');
+    await store.getState().send('');
+    expect(store.getState().notice).toBe(BUSY_NOTICE);
+    expect(e.calls).toHaveLength(1);
+    expect(store.getState().turns.map((t) => t.content)).toEqual(['first', '']);
+    finish({ promptTokens: 3, generatedTokens: 1, truncatedTokens: 0, prefillMs: 1, decodeMs: 1, stopReason: 'eos', text: 'A', tokenIds: [1] });
+    await first;
+    expect(store.getState()).toMatchObject({ generating: false, notice: null });
+    e.generate = generate;
+    await store.getState().send('second');
+    expect(store.getState().turns.map((t) => t.content)).toEqual(['first', 'A', 'second', 'Hello']);
+  });
+
+  it('after a lost GPU device, ends the answer with a note, loads the pack again and says what runs now', async () => {
+    const e = engine();
+    let loads = 0;
+    e.loadPack = async () => {
+      loads += 1;
+      return loads === 1
+        ? { manifest: tinyRandom, backend: 'webgpu', backendNote: 'WebGPU on test' }
+        : { manifest: tinyRandom, backend: 'wasm', backendNote: 'WebAssembly fallback: no WebGPU adapter is available' };
+    };
+    const generate = e.generate;
+    e.generate = async () => {
+      throw new EngineError('device-lost', 'the GPU device was lost (gone)');
+    };
+    const store = createAppStore(e);
+    await store.getState().loadPack('/m/', 'auto');
+    await store.getState().send('hi');
+    expect(loads).toBe(2);
+    expect(store.getState()).toMatchObject({
+      packStatus: 'ready',
+      generating: false,
+      pack: { backend: 'wasm' },
+      notice: 'Generation failed: the GPU device was lost (gone). The model was started again: WebAssembly fallback: no WebGPU adapter is available.',
+    });
+    e.generate = generate;
+    await store.getState().send('again');
+    expect(store.getState().turns.at(-1)?.content).toBe('Hello');
+    // Other failures do not reload the pack.
+    e.generate = async () => {
+      throw new EngineError('input', 'bad input');
+    };
+    await store.getState().send('bad');
+    expect(loads).toBe(2);
+    expect(store.getState().notice).toBe('Generation failed: bad input');
+  });
+
+  it('says so when the adapter was made on the CPU although the pack runs on WebGPU', async () => {
+    const e = engine();
+    const makeAdapter = e.makeAdapter;
+    e.makeAdapter = async (text) => ({ ...(await makeAdapter(text)), device: 'cpu' });
+    const store = createAppStore(e, { library: createMemoryLibrary() });
+    await store.getState().loadPack('/m/', 'auto');
+    await store.getState().makeAdapter('---\nname: x\ndescription: test\n---\nUse feat/ABC-1-slug.\n');
+    expect(store.getState().adapters).toHaveLength(1);
+    expect(store.getState().skillNote).toMatch(/^The GPU could not run the hypernetwork \(it may be short of memory\), so this adapter was made on the CPU/);
   });
 
   it('shows a pack error without throwing', async () => {

@@ -16,6 +16,7 @@ import { parseSkill } from '../adapters/skill';
 import { composeSlots } from '../adapters/slots';
 import type { AdapterModules, Engine, GenerateStats, PackInfo } from '../model/engine';
 import type { BackendPreference } from '../model/env';
+import { EngineError } from '../model/errors';
 import type { LoadProgress, PackSource } from '../model/pack';
 import type { ChatMessage } from '../model/tokenizer';
 
@@ -94,6 +95,9 @@ export interface AppState {
 
 export const DEFAULT_SETTINGS: Settings = { maxNewTokens: 64, temperature: 0, topP: 0.95 };
 
+/** Said when a message is sent while an answer is being written: one generation runs at a time. */
+export const BUSY_NOTICE = 'One answer at a time: wait for this one to finish, or press Stop, then send your message.';
+
 /** Start a browser download of `bytes`. */
 function downloadFile(name: string, bytes: Uint8Array, type: string): void {
   const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type }));
@@ -167,6 +171,19 @@ export function createAppStore(engine: Engine, options: AppOptions = {}): StoreA
       });
       set({ adapters, libraryNote: unreadable > 0 ? `${unreadable} saved adapter(s) could not be read (damaged, or saved by a newer version of the app) and are left as they are.` : null });
     };
+    /**
+     * After a lost GPU device the engine cannot run until the pack is loaded again, which makes a new session on a
+     * new device (or on WebAssembly): load it, and add to the note that told the failure what runs now.
+     */
+    const restartAfterDeviceLoss = async (err: unknown, noteKey: 'notice' | 'skillNote') => {
+      const request = get().packRequest;
+      if (!(err instanceof EngineError && err.code === 'device-lost') || !request) return;
+      const failed = get()[noteKey];
+      set({ [noteKey]: `${failed}. Starting the model again…` });
+      await get().loadPack(request.source, request.preference);
+      const pack = get().pack;
+      if (get().packStatus === 'ready' && pack) set({ [noteKey]: `${failed}. The model was started again: ${pack.backendNote}.` });
+    };
     const addAdapter = async (entry: AdapterEntry, notes: string[], noteKey: 'skillNote' | 'libraryNote') => {
       set({ adapters: [...get().adapters, entry], [noteKey]: notes.join(' ') || null });
       await persist(`saving "${entry.name}"`, () => library.add(entry));
@@ -209,18 +226,23 @@ export function createAppStore(engine: Engine, options: AppOptions = {}): StoreA
     },
 
     async send(text) {
+      if (get().generating) {
+        set({ notice: BUSY_NOTICE });
+        return;
+      }
       const content = text.trim();
       if (!content) {
         set({ notice: 'Type a message first.' });
         return;
       }
-      if (get().generating || get().packStatus !== 'ready') return;
+      if (get().packStatus !== 'ready') return;
       const history: ChatMessage[] = get().turns.map(({ role, content }) => ({ role, content }));
       const user: ChatTurn = { id: nextTurnId++, role: 'user', content };
       const reply: ChatTurn = { id: nextTurnId++, role: 'assistant', content: '' };
       set({ turns: [...get().turns, user, reply], generating: true, notice: null });
       const patchReply = (patch: Partial<ChatTurn>) =>
         set({ turns: get().turns.map((t) => (t.id === reply.id ? { ...t, ...patch } : t)) });
+      let failure: unknown = null;
       try {
         const { settings } = get();
         const stats = await engine.generate({ messages: [...history, { role: 'user', content }], ...settings }, (e) => {
@@ -231,10 +253,13 @@ export function createAppStore(engine: Engine, options: AppOptions = {}): StoreA
           set({ notice: `The conversation was longer than the model's context: the oldest ${stats.truncatedTokens} tokens were left out.` });
         }
       } catch (e) {
+        failure = e;
         set({ notice: `Generation failed: ${(e as Error).message}` });
       } finally {
-        set({ generating: false });
+        // A busy note was about this answer, which is over now.
+        set({ generating: false, notice: get().notice === BUSY_NOTICE ? null : get().notice });
       }
+      await restartAfterDeviceLoss(failure, 'notice');
     },
 
     stop() {
@@ -260,6 +285,7 @@ export function createAppStore(engine: Engine, options: AppOptions = {}): StoreA
         return;
       }
       set({ making: true, skillNote: 'Making the adapter…' });
+      let failure: unknown = null;
       try {
         const made = await engine.makeAdapter(skill.text);
         const entry: AdapterEntry = {
@@ -281,12 +307,17 @@ export function createAppStore(engine: Engine, options: AppOptions = {}): StoreA
         const notes = [...skill.warnings];
         if (made.chunks > 1) notes.push(`The skill is longer than one encoder chunk: it was read in ${made.chunks} chunks.`);
         if (made.droppedTokens > 0) notes.push(`The last ${made.droppedTokens} tokens of the skill were beyond the encoder's limit and were left out.`);
+        if (made.device === 'cpu' && pack.backend === 'webgpu') {
+          notes.push('The GPU could not run the hypernetwork (it may be short of memory), so this adapter was made on the CPU: the same adapter, made more slowly.');
+        }
         await addAdapter(entry, notes, 'skillNote');
       } catch (e) {
+        failure = e;
         set({ skillNote: `The adapter could not be made: ${(e as Error).message}` });
       } finally {
         set({ making: false });
       }
+      await restartAfterDeviceLoss(failure, 'skillNote');
     },
 
     async toggleAdapter(id) {
@@ -397,6 +428,7 @@ export function createAppStore(engine: Engine, options: AppOptions = {}): StoreA
         ['icl', () => engine.setLora(null), [{ role: 'system', content: skillText }, user]],
         ['adapter', bindActive, [user]],
       ];
+      let failure: unknown = null;
       try {
         for (const [mode, bind, messages] of modes) {
           if (mode === 'icl' && !skillText.trim()) continue;
@@ -407,11 +439,13 @@ export function createAppStore(engine: Engine, options: AppOptions = {}): StoreA
           set({ compare: { ...result } });
         }
       } catch (e) {
+        failure = e;
         set({ notice: `Compare failed: ${(e as Error).message}` });
       } finally {
         await bindActive();
         set({ generating: false });
       }
+      await restartAfterDeviceLoss(failure, 'notice');
     },
   };
   });

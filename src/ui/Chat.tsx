@@ -18,9 +18,9 @@ export function Chat() {
 
   const submit = (e?: FormEvent) => {
     e?.preventDefault();
-    if (generating) return;
     const text = draft;
-    if (text.trim()) setDraft('');
+    // While an answer is being written the store refuses the message and says so; the draft stays for later.
+    if (text.trim() && !generating) setDraft('');
     void send(text);
   };
   const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
