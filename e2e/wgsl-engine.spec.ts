@@ -34,7 +34,7 @@ test('WGSL engine logits and greedy tokens equal PyTorch and transformers, with 
   expect(gen.tokenIds).toEqual(fixture.greedy.lora);
 });
 
-/** Logits with and without the fixture's LoRA, greedy tokens and skill-encoder states of one engine on one pack. */
+/** Logits with and without a random LoRA, greedy tokens and skill-encoder states of one engine on one pack. */
 async function run(page: import('@playwright/test').Page, pack: string, preference: 'wasm' | 'wgsl') {
   const loaded = await page.evaluate(([p, b]) => (window as any).harness.loadPack(`/models/${p}/`, b), [pack, preference]);
   expect(loaded.engine).toBe(preference === 'wgsl' ? 'wgsl' : 'ort');
@@ -42,16 +42,21 @@ async function run(page: import('@playwright/test').Page, pack: string, preferen
     const h = (window as any).harness;
     await h.setLora(null);
     const base: number[] = await h.logits(fixture.inputIds);
-    const encoded = await h.encodeSkill('Branch names: type/short-description, lower case, words joined by hyphens.', 16);
-    await h.setLora(fixture.lora);
+    const skill = 'Branch names: type/short-description, lower case, words joined by hyphens.';
+    const encoded = await h.encodeSkill(skill, 16);
+    await h.setRandomLora(7);
     const adapted: number[] = await h.logits(fixture.inputIds);
+    // The base model encodes skills: an active adapter must not change the encoding.
+    const encodedWithAdapter = await h.encodeSkill(skill, 16);
     const gen = await h.generate(fixture.messages, 12);
-    return { base, adapted, tokens: gen.tokenIds as number[], hidden: encoded.hidden as number[], chunks: encoded.chunks as number };
+    return { base, adapted, tokens: gen.tokenIds as number[], hidden: encoded.hidden as number[], hiddenWithAdapter: encodedWithAdapter.hidden as number[], chunks: encoded.chunks as number };
   }, fixture);
 }
 
-// The same 8-bit and 4-bit blocks (onnxruntime's MatMulNBits layout) run by onnxruntime-web's kernels and ours.
-for (const pack of ['tiny-random-q8', 'tiny-random-q4', 'tiny-random']) {
+// The same 8-bit and 4-bit blocks (onnxruntime's MatMulNBits layout) run by onnxruntime-web's kernels and ours; the
+// gemma3 pack has sliding-window (4) and global layers, QK-norm and sandwich norms, the qwen2 one q/k/v biases.
+// onnxruntime-web runs the graphs that training/tests check against PyTorch and transformers.
+for (const pack of ['tiny-random', 'tiny-random-q8', 'tiny-random-q4', 'tiny-gemma3-q8', 'tiny-qwen2-q4']) {
   test(`WGSL engine equals onnxruntime-web (wasm) on ${pack}: logits, greedy tokens, skill encoding`, async ({ page }) => {
     await page.goto('/harness.html');
     await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
@@ -65,5 +70,7 @@ for (const pack of ['tiny-random-q8', 'tiny-random-q4', 'tiny-random']) {
     expect(ours.chunks).toBeGreaterThan(1);
     expect(ours.chunks).toBe(ort.chunks);
     expect(maxAbsDiff(ours.hidden, ort.hidden)).toBeLessThan(TOLERANCE);
+    expect(maxAbsDiff(ours.hiddenWithAdapter, ours.hidden)).toBe(0);
+    expect(maxAbsDiff(ort.hiddenWithAdapter, ort.hidden)).toBe(0);
   });
 }

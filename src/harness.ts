@@ -5,6 +5,8 @@ import { composeSlots } from './adapters/slots';
 import type { PackManifest } from './model/config';
 import type { AdapterModules } from './model/engine';
 import type { BackendPreference } from './model/env';
+import { moduleShape, type LoraModule } from './model/config';
+import { seededRandom } from './model/sampling';
 
 const engine = createEngineClient();
 let manifest: PackManifest | null = null;
@@ -24,6 +26,19 @@ const harness = {
     const tensors: LoraTensors | null = lora
       ? Object.fromEntries(Object.entries(lora).map(([m, t]) => [m, { a: Float32Array.from(t.A), b: Float32Array.from(t.B) }]))
       : null;
+    await engine.setLora(tensors);
+  },
+  /** Bind a deterministic random LoRA of the loaded pack's shapes (uniform in [-scale, scale]). */
+  async setRandomLora(seed: number, scale = 0.1) {
+    const m = manifest!;
+    const random = seededRandom(seed);
+    const rank = m.lora.rank * m.lora.slots;
+    const fill = (n: number) => Float32Array.from({ length: n }, () => (2 * random() - 1) * scale);
+    const tensors: LoraTensors = {};
+    for (const module of m.lora.targetModules) {
+      const [fanIn, fanOut] = moduleShape(m.architecture, module as LoraModule);
+      tensors[module] = { a: fill(m.architecture.numHiddenLayers * fanIn * rank), b: fill(m.architecture.numHiddenLayers * rank * fanOut) };
+    }
     await engine.setLora(tensors);
   },
   async logits(inputIds: number[]) {

@@ -88,8 +88,9 @@ export class GpuContext {
     if (device) return new GpuContext(device);
     const adapter = await navigator.gpu?.requestAdapter();
     if (!adapter) throw new KernelError('WebGPU: no adapter is available');
-    const { maxStorageBufferBindingSize, maxBufferSize } = adapter.limits;
-    return new GpuContext(await adapter.requestDevice({ requiredLimits: { maxStorageBufferBindingSize, maxBufferSize } }));
+    // The decoder's fused linear binds up to 9 storage buffers (4-bit weights with zero points, bias, LoRA).
+    const { maxStorageBufferBindingSize, maxBufferSize, maxStorageBuffersPerShaderStage } = adapter.limits;
+    return new GpuContext(await adapter.requestDevice({ requiredLimits: { maxStorageBufferBindingSize, maxBufferSize, maxStorageBuffersPerShaderStage } }));
   }
 
   /** How many pipelines have been built: one per kernel form, whatever the sizes. */

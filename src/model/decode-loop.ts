@@ -36,11 +36,13 @@ export interface DecodeLoopOptions {
 
 export async function decodeLoop(stepper: DecodeStepper, o: DecodeLoopOptions): Promise<GenerateStats> {
   const context = o.contextLength;
-  const maxNew = Math.max(1, Math.min(o.params.maxNewTokens, context - 1));
   let prompt = o.tokenizer.encodeChat(o.params.messages);
   // Keep the end of an over-long conversation: the newest turn and the assistant opening matter most.
-  const truncatedTokens = Math.max(0, prompt.length - (context - maxNew));
+  // The answer's reserve is at most half the context, so a large max-new-tokens cannot squeeze the prompt out.
+  const reserve = Math.max(1, Math.min(o.params.maxNewTokens, Math.floor(context / 2)));
+  const truncatedTokens = Math.max(0, prompt.length - (context - reserve));
   if (truncatedTokens > 0) prompt = prompt.slice(truncatedTokens);
+  const maxNew = Math.max(1, Math.min(o.params.maxNewTokens, context - prompt.length));
   const eos = new Set(o.manifest.generation.eosTokenIds);
   const stream = new TextStream((ids) => o.tokenizer.decode(ids));
   const tokenIds: number[] = [];

@@ -7,26 +7,12 @@ import { EngineError } from './errors';
 import { createHypernet, loadHypernet, type Hypernet, type HypernetFile } from './hypernet';
 import { configureOrt, createSession, ort, ortWebGpuDevice } from './ort';
 import { loadPackFrom, type LoadProgress, type PackSource } from './pack';
+import { decodeLoop, yieldToEventLoop } from './decode-loop';
 import { sampleToken, seededRandom } from './sampling';
-import { TextStream } from './text-stream';
+import { skillChunks } from './skill-chunks';
 import { ChatTokenizer } from './tokenizer';
 
 type Feeds = Record<string, ort.Tensor>;
-
-/**
- * Let queued messages (Stop) in between decode steps: wasm runs can resolve without leaving the microtask
- * queue. A MessageChannel task queues behind them, unlike scheduler.yield() (which jumps ahead) and
- * unlike setTimeout (clamped to 4 ms when nested).
- */
-const yieldChannel = new MessageChannel();
-const yieldWaiters: (() => void)[] = [];
-yieldChannel.port1.onmessage = () => yieldWaiters.shift()?.();
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => {
-    yieldWaiters.push(resolve);
-    yieldChannel.port2.postMessage(null);
-  });
-}
 
 function int64(values: number[], dims: number[]): ort.Tensor {
   return new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
@@ -38,6 +24,8 @@ export class OrtEngine implements Engine {
   private manifest: PackManifest | null = null;
   private backend: Backend = 'wasm';
   private loraFeeds: Feeds = {};
+  /** Zero LoRA inputs: the base model. */
+  private baseFeeds: Feeds = {};
   private hypernetFile: HypernetFile | null = null;
   private hypernet: Hypernet | null = null;
   private stopRequested = false;
@@ -85,6 +73,12 @@ export class OrtEngine implements Engine {
   }
 
   async setLora(tensors: LoraTensors | null): Promise<void> {
+    this.loraFeeds = this.loraFeedsOf(tensors);
+    if (!tensors) this.baseFeeds = this.loraFeeds;
+  }
+
+  /** The graph's LoRA inputs for these tensors, zeros where none are given. */
+  private loraFeedsOf(tensors: LoraTensors | null): Feeds {
     const m = this.requireManifest();
     const a = m.architecture;
     const rank = m.lora.rank * m.lora.slots;
@@ -102,7 +96,7 @@ export class OrtEngine implements Engine {
       feeds[`lora.${module}.A`] = new ort.Tensor('float32', dataA, shapeA);
       feeds[`lora.${module}.B`] = new ort.Tensor('float32', dataB, shapeB);
     }
-    this.loraFeeds = feeds;
+    return feeds;
   }
 
   /**
@@ -141,13 +135,13 @@ export class OrtEngine implements Engine {
     return this.manifest;
   }
 
-  private feeds(ids: number[], pastLen: number, past: ort.Tensor[] | null): Feeds {
+  private feeds(ids: number[], pastLen: number, past: ort.Tensor[] | null, lora: Feeds): Feeds {
     const a = this.requireManifest().architecture;
     const feeds: Feeds = {
       input_ids: int64(ids, [1, ids.length]),
       position_ids: int64(Array.from(ids, (_, i) => pastLen + i), [1, ids.length]),
       attention_mask: int64(new Array(pastLen + ids.length).fill(1), [1, pastLen + ids.length]),
-      ...this.loraFeeds,
+      ...lora,
     };
     for (let i = 0; i < a.numHiddenLayers; i++) {
       for (const [j, kv] of ['key', 'value'].entries()) {
@@ -160,7 +154,8 @@ export class OrtEngine implements Engine {
   /** One forward pass: last-position logits, the present KV cache (left on the GPU under WebGPU) and, when asked, the encoder states. */
   private async step(ids: number[], pastLen: number, past: ort.Tensor[] | null, withHidden = false) {
     const layers = this.requireManifest().architecture.numHiddenLayers;
-    const out = await this.run(this.feeds(ids, pastLen, past));
+    // Encoder states come from the base model: active adapters must not change the adapter a skill gives.
+    const out = await this.run(this.feeds(ids, pastLen, past, withHidden ? this.baseFeeds : this.loraFeeds));
     const present = Array.from({ length: layers }, (_, i) => [out[`present.${i}.key`], out[`present.${i}.value`]]).flat();
     const logits = (await out.logits.getData()) as Float32Array;
     const hidden = withHidden ? ((await out.encoder_hidden_states.getData()) as Float32Array) : null;
@@ -207,14 +202,7 @@ export class OrtEngine implements Engine {
     const m = this.requireManifest();
     if (this.busy) throw new EngineError('busy', 'a generation is running: stop it before making an adapter');
     const t0 = performance.now();
-    const ids = this.tokenizer!.encode(text);
-    const bos = this.tokenizer!.bosTokenId;
-    const body = chunkTokens - (bos === null ? 0 : 1);
-    // A bound on work and memory for pasted books: the rest is dropped and reported.
-    const maxChunks = 64;
-    const kept = ids.slice(0, body * maxChunks);
-    const chunks: number[][] = [];
-    for (let i = 0; i < Math.max(kept.length, 1); i += body) chunks.push([...(bos === null ? [] : [bos]), ...kept.slice(i, i + body)]);
+    const { chunks, tokens, droppedTokens } = skillChunks(this.tokenizer!, text, chunkTokens);
     const layers = m.encoder.layers.length;
     const hiddenSize = m.architecture.hiddenSize;
     const total = chunks.reduce((s, c) => s + c.length, 0);
@@ -229,8 +217,9 @@ export class OrtEngine implements Engine {
       }
       offset += chunk.length;
     }
-    return { hidden, shape: [layers, total, hiddenSize], chunks: chunks.length, tokens: ids.length, droppedTokens: ids.length - kept.length, ms: performance.now() - t0 };
+    return { hidden, shape: [layers, total, hiddenSize], chunks: chunks.length, tokens, droppedTokens, ms: performance.now() - t0 };
   }
+
 
   private static release(tensors: ort.Tensor[] | null): void {
     for (const t of tensors ?? []) if (t.location === 'gpu-buffer') t.dispose();
@@ -260,57 +249,23 @@ export class OrtEngine implements Engine {
   }
 
   private async decode(m: PackManifest, params: GenerateParams, onToken: (e: TokenEvent) => void): Promise<GenerateStats> {
-    const context = m.generation.contextLength;
-    const maxNew = Math.max(1, Math.min(params.maxNewTokens, context - 1));
-    let prompt = this.tokenizer!.encodeChat(params.messages);
-    // Keep the end of an over-long conversation: the newest turn and the assistant opening matter most.
-    const budget = context - maxNew;
-    const truncatedTokens = Math.max(0, prompt.length - budget);
-    if (truncatedTokens > 0) prompt = prompt.slice(truncatedTokens);
-    const eos = new Set(m.generation.eosTokenIds);
     const random = seededRandom(params.seed ?? Date.now());
-    const stream = new TextStream((ids) => this.tokenizer!.decode(ids));
-    const tokenIds: number[] = [];
-    const t0 = performance.now();
-    let { logits, present } = await this.step(prompt, 0, null);
-    const prefillMs = performance.now() - t0;
-    let stopReason: GenerateStats['stopReason'] = 'max-tokens';
+    let present: ort.Tensor[] | null = null;
     try {
-      for (;;) {
-        await yieldToEventLoop();
-        if (this.stopRequested) {
-          stopReason = 'stopped';
-          break;
-        }
-        const next = sampleToken(logits, params, random);
-        if (eos.has(next)) {
-          stopReason = 'eos';
-          break;
-        }
-        tokenIds.push(next);
-        onToken({ tokenId: next, delta: stream.push(next) });
-        if (tokenIds.length >= maxNew) break;
-        if (prompt.length + tokenIds.length >= context) {
-          stopReason = 'context-full';
-          break;
-        }
-        const pastLen = prompt.length + tokenIds.length - 1;
-        const previous = present;
-        ({ logits, present } = await this.step([next], pastLen, previous));
-        OrtEngine.release(previous);
-      }
+      return await decodeLoop(
+        {
+          next: async (ids, pastLen) => {
+            const previous = present;
+            const out = await this.step(ids, pastLen, previous);
+            present = out.present;
+            OrtEngine.release(previous);
+            return sampleToken(out.logits, params, random);
+          },
+        },
+        { manifest: m, tokenizer: this.tokenizer!, contextLength: m.generation.contextLength, params, onToken, stopRequested: () => this.stopRequested },
+      );
     } finally {
       OrtEngine.release(present);
     }
-    return {
-      promptTokens: prompt.length,
-      generatedTokens: tokenIds.length,
-      truncatedTokens,
-      prefillMs,
-      decodeMs: performance.now() - t0 - prefillMs,
-      stopReason,
-      text: stream.text,
-      tokenIds,
-    };
   }
 }

@@ -63,7 +63,20 @@ export class WgslEngine implements Engine {
 
   private require(): { m: PackManifest; decoder: GpuDecoder; tokenizer: ChatTokenizer } {
     if (!this.manifest || !this.decoder || !this.tokenizer) throw new EngineError('no-pack', 'no model pack is loaded');
+    const lost = this.decoder.lostReason;
+    // The store reloads the pack on 'device-lost': a new device, or onnxruntime-web where none can be had.
+    if (lost !== null) throw new EngineError('device-lost', `the GPU device was lost (${lost})`);
     return { m: this.manifest, decoder: this.decoder, tokenizer: this.tokenizer };
+  }
+
+  /** Engine errors as they are; a failure on a lost device as 'device-lost'. */
+  private async guard<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (e) {
+      this.require();
+      throw e;
+    }
   }
 
   async setLora(tensors: LoraTensors | null): Promise<void> {
@@ -75,7 +88,8 @@ export class WgslEngine implements Engine {
   }
 
   async logits(inputIds: number[]): Promise<Float32Array> {
-    const { logits } = await this.require().decoder.forward(inputIds, 0, { logits: true });
+    const { decoder } = this.require();
+    const { logits } = await this.guard(() => decoder.forward(inputIds, 0, { logits: true }));
     return logits!;
   }
 
@@ -90,7 +104,7 @@ export class WgslEngine implements Engine {
     const hidden = new Float32Array(layers * total * hiddenSize);
     let offset = 0;
     for (const chunk of chunks) {
-      const { hidden: h } = await decoder.forward(chunk, 0, { capture: true });
+      const { hidden: h } = await this.guard(() => decoder.forward(chunk, 0, { capture: true }));
       for (let e = 0; e < layers; e++) {
         hidden.set(h!.subarray(e * chunk.length * hiddenSize, (e + 1) * chunk.length * hiddenSize), (e * total + offset) * hiddenSize);
       }
@@ -129,7 +143,7 @@ export class WgslEngine implements Engine {
         {
           next: async (ids, pastLen) => {
             const seed = Math.floor(random() * 2 ** 32);
-            const out = await decoder.forward(ids, pastLen, { logits: onCpu, temperature: params.temperature, seed });
+            const out = await this.guard(() => decoder.forward(ids, pastLen, { logits: onCpu, temperature: params.temperature, seed }));
             return onCpu ? sampleToken(out.logits!, params, random) : out.token;
           },
         },

@@ -61,7 +61,7 @@ interface GpuWeight {
 export interface ForwardOptions {
   /** Return the last position's logits (tests, nucleus sampling on the CPU). */
   logits?: boolean;
-  /** Return the hidden states after the encoder layers for every row: [E, T, H]. */
+  /** Return the hidden states after the encoder layers for every row, [E, T, H], of the base model (no LoRA). */
   capture?: boolean;
   /** 0: greedy; otherwise a GPU draw from softmax(logits / temperature) with this 32-bit seed. */
   temperature?: number;
@@ -115,6 +115,11 @@ export class GpuDecoder {
   private readonly staging: { token: GPUBuffer; logits: GPUBuffer; capture: GPUBuffer };
   private readonly argmaxGroups: number;
   private lost: string | null = null;
+
+  /** Why the GPU device was lost, or null while it is fine. */
+  get lostReason(): string | null {
+    return this.lost;
+  }
 
   constructor(
     private readonly ctx: GpuContext,
@@ -385,7 +390,9 @@ export class GpuDecoder {
       queue.writeBuffer(this.act.counters, 0, counters);
       queue.writeBuffer(this.act.ids, 0, Uint32Array.from(chunk));
       const encoder = this.ctx.device.createCommandEncoder({ label: 'decoder.step' });
-      this.encodePlan(encoder, this.plan(ids.length === 1 && !options.capture ? 1 : PREFILL_ROWS, this.loraActive), options.capture === true);
+      // Encoder states come from the base model: active adapters must not change the adapter a skill gives.
+      const lora = this.loraActive && !options.capture;
+      this.encodePlan(encoder, this.plan(ids.length === 1 && !options.capture ? 1 : PREFILL_ROWS, lora), options.capture === true);
       const reads: [GPUBuffer, GPUBuffer, number][] = [];
       if (options.capture) reads.push([this.act.capture, this.staging.capture, layers * PREFILL_ROWS * a.hiddenSize * 4]);
       if (isLast) reads.push([this.act.token, this.staging.token, 4]);
