@@ -19,7 +19,7 @@ test('Gemma 3 270M pack on the WGSL engine: logits equal onnxruntime, greedy tok
 
   await page.goto('/harness.html');
   await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
-  const generate = () => page.evaluate((m) => (window as any).harness.generate([{ role: 'user', content: m }], 8), MESSAGE);
+  const generate = () => page.evaluate((m) => (window as any).harness.generate([{ role: 'user', content: m }], 4), MESSAGE);
   const ort = await page.evaluate(() => (window as any).harness.loadPack('/models/gemma-3-270m/', 'wasm'));
   expect(ort.engine).toBe('ort');
   const ortGen = await generate();

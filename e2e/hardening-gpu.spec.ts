@@ -55,12 +55,12 @@ function workerPrelude(faults: Faults): string {
   return `(${body.toString()})(${JSON.stringify({ ...faults, devices: [] })});\n`;
 }
 
-async function openApp(page: Page, faults: Faults = {}): Promise<Worker> {
+async function openApp(page: Page, faults: Faults = {}, backend = 'auto'): Promise<Worker> {
   await page.route('**/assets/worker-*.js', async (route) => {
     const response = await route.fetch();
     await route.fulfill({ response, body: workerPrelude(faults) + (await response.text()) });
   });
-  await page.goto('/?pack=tiny-random');
+  await page.goto(`/?pack=tiny-random&backend=${backend}`);
   await expect(page.getByTestId('pack-ready')).toBeVisible();
   const worker = page.workers().find((w) => /\/assets\/worker-/.test(w.url()));
   expect(worker).toBeDefined();
@@ -71,8 +71,10 @@ async function openApp(page: Page, faults: Faults = {}): Promise<Worker> {
 const deviceCount = (worker: Worker) => worker.evaluate(() => (self as any).faults.devices.length as number);
 const destroyLastDevice = (worker: Worker) => worker.evaluate(() => (self as any).faults.devices.at(-1).destroy());
 
-test('a GPU device lost mid-answer or while idle: the answer ends with a message, the model restarts, the next message is answered', async ({ page }) => {
-  const worker = await openApp(page);
+// auto runs our WGSL engine where WebGPU exists; webgpu runs onnxruntime-web on it.
+for (const preference of ['auto', 'webgpu']) {
+test(`a GPU device lost mid-answer or while idle (${preference}): the answer ends with a message, the model restarts, the next message is answered`, async ({ page }) => {
+  const worker = await openApp(page, {}, preference);
   const backend = page.getByTestId('backend');
   await expect(backend).toHaveAttribute('data-backend', 'webgpu');
   expect(await deviceCount(worker)).toBe(1);
@@ -86,7 +88,7 @@ test('a GPU device lost mid-answer or while idle: the answer ends with a message
   await input.press('Enter');
   await expect(lastReply().locator('.content')).not.toHaveText(/^…?$/);
   await destroyLastDevice(worker);
-  await expect(notice).toHaveText(/^Generation failed: the GPU device was lost \(Device was destroyed\.\)\. The model was started again: WebGPU/);
+  await expect(notice).toHaveText(/^Generation failed: the GPU device was lost \(Device was destroyed\.\)\. The model was started again: (WGSL engine on )?WebGPU/);
   await expect(lastReply().getByTestId('turn-stats')).toHaveCount(0);
   await expect(backend).toHaveAttribute('data-backend', 'webgpu');
   expect(await deviceCount(worker)).toBe(2);
@@ -117,6 +119,7 @@ test('a GPU device lost mid-answer or while idle: the answer ends with a message
   // The adapter made before the loss is still listed and switched on.
   await expect(page.getByTestId('adapter').getByRole('checkbox')).toBeChecked();
 });
+}
 
 test('the hypernetwork out of GPU memory: the adapter is made on the CPU (the same one) and said; the GPU path works again after', async ({ page }) => {
   const worker = await openApp(page, { hypernetOutOfMemory: 1 });

@@ -1,25 +1,34 @@
 """Train the hypernetwork for one pack with the base model frozen.
 
 python -m training.train_hypernet --config training/configs/hypernet-small.json [--seed 1] [--max_minutes 30]
+torchrun --nproc_per_node=N -m training.train_hypernet --config ... [--device cuda]   # data parallel, docs/training-gpu.md
 
 Student = base + LoRA generated from the skill text, with the skill NOT in context; loss = cross-entropy on
 the gold answers + an anchor term (KL to the base model on conversations of other skills, so an adapter
 leaves unrelated prompts alone). Some steps put 2-3 skills' adapters in separate slots at once, training
 each on its own skill's answers, so that adapters accumulate. The base is frozen, so skill encodings are
 computed once and cached. Checkpoints every few minutes and resumes from the last one.
+
+Under torchrun every process (rank) trains the same hypernetwork, wrapped in DistributedDataParallel, on its own
+examples (its own random stream), so one step sees batch_size * world_size examples; gradients are averaged
+across ranks and the learning rate is not scaled. Rank 0 logs and writes the checkpoint and hypernet.safetensors.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import math
+import os
 import random
 import time
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel
 
 from .conversations import encode_conversation, load_tokenizer
 from .export.pack import git_commit, load_pack_model, lora_spec_of
@@ -51,6 +60,24 @@ class TrainConfig:
     log_every: int = 20
     max_skills: int = 0  # 0: all train skills
     threads: int = 2
+    device: str = "cpu"  # "cuda": each rank uses cuda:LOCAL_RANK
+    cache_dir: str = "training/cache"  # skill encodings
+
+
+def is_main() -> bool:
+    return not dist.is_initialized() or dist.get_rank() == 0
+
+
+def say(msg: str) -> None:
+    """Only rank 0 prints."""
+    if is_main():
+        print(msg, flush=True)
+
+
+def rank_rng(seed: int, rank: int, step: int = 0) -> random.Random:
+    """The example stream of one rank. Rank 0 at the start is random.Random(seed), the single-process stream; other
+    ranks (and ranks that resume without a saved state of their own) get one keyed by seed, rank and step."""
+    return random.Random(seed if rank == 0 and step == 0 else f"{seed}:{rank}:{step}")
 
 
 def load_records(path: Path) -> list[dict]:
@@ -79,16 +106,18 @@ class Data:
         weights_sha = next(f["sha256"][:12] for f in manifest["files"] if f["role"] == "weights")
         cache = cache_dir / f"encodings-{manifest['id']}-{weights_sha}-{len(skills)}-{cfg.chunk_tokens}.pt"
         if cache.exists():
-            self.enc = torch.load(cache)
+            self.enc = torch.load(cache, map_location="cpu")
         else:
             t0 = time.time()
             bos = tok.bos_token_id
             self.enc = []
             for i, s in enumerate(skills):
                 ids = tok.encode(skill_markdown(s), add_special_tokens=False)
-                self.enc.append(encode_skill(base, ids, bos, manifest["encoder"]["layers"], cfg.chunk_tokens).half())
+                enc = encode_skill(base, ids, bos, manifest["encoder"]["layers"], cfg.chunk_tokens).cpu()
+                # fp16 halves the cache, but Gemma's residual stream (massive activations) overflows it: keep fp32 there.
+                self.enc.append(enc.half() if enc.abs().max() < 60000 else enc)
                 if i % 500 == 0:
-                    print(f"encoded {i}/{len(skills)} skills ({time.time() - t0:.0f}s)", flush=True)
+                    say(f"encoded {i}/{len(skills)} skills ({time.time() - t0:.0f}s)")
             cache.parent.mkdir(parents=True, exist_ok=True)
             torch.save(self.enc, cache)
         self.examples: list[tuple[int, list[int], list[bool]]] = []
@@ -102,7 +131,7 @@ class Data:
         self.by_skill: dict[int, list[int]] = {}
         for j, (si, _, _) in enumerate(self.examples):
             self.by_skill.setdefault(si, []).append(j)
-        print(f"{len(skills)} skills, {len(self.examples)} examples", flush=True)
+        say(f"{len(skills)} skills, {len(self.examples)} examples")
 
 
 def pad(seqs: list[list], value) -> torch.Tensor:
@@ -134,41 +163,83 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
     return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def main() -> None:
+def draw(data: Data, rng: random.Random, n: int) -> list[tuple[int, list[int], list[bool]]]:
+    return [data.examples[rng.randrange(len(data.examples))] for _ in range(n)]
+
+
+def setup(cfg: TrainConfig) -> tuple[torch.device, int, int]:
+    """(device, rank, world size). Under torchrun (WORLD_SIZE, RANK, LOCAL_RANK set) this process joins the group,
+    nccl on cuda and gloo on cpu; otherwise it is the only process."""
+    world, rank = int(os.environ.get("WORLD_SIZE", 1)), int(os.environ.get("RANK", 0))
+    device = torch.device(cfg.device)
+    if device.type == "cuda":
+        if device.index is None:
+            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+        torch.cuda.set_device(device)
+        # New tensors (the batches here, positions and masks in model.py, which names no device) are made on the GPU.
+        torch.set_default_device(device)
+    if world > 1:
+        # A long timeout: the other ranks wait at a barrier while rank 0 encodes the skills.
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo", timeout=timedelta(hours=2),
+                                device_id=device if device.type == "cuda" else None)
+    return device, rank, world
+
+
+def agree(flag: bool, device: torch.device, world: int) -> bool:
+    """Rank 0's flag on every rank: a clock-based stop taken a step apart would leave the others waiting forever."""
+    if world == 1:
+        return flag
+    t = torch.tensor(float(flag), device=device)
+    dist.broadcast(t, 0)
+    return bool(t.item())
+
+
+def main(argv: list[str] | None = None) -> Hypernetwork:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", type=Path)
     for f, v in asdict(TrainConfig()).items():
         ap.add_argument(f"--{f}", type=type(v))
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     values = json.loads(args.config.read_text()) if args.config else {}
     values.update({k: v for k, v in vars(args).items() if k != "config" and v is not None})
     cfg = TrainConfig(**values)
+    device, rank, world = setup(cfg)
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
-    rng = random.Random(cfg.seed)
+    rng = rank_rng(cfg.seed, rank)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
 
     base, manifest = load_pack_model(Path(cfg.pack))
+    base.to(device)
     for p in base.parameters():
         p.requires_grad_(False)
     lora = lora_spec_of(manifest)
     tok = load_tokenizer(cfg.pack)
-    data = Data(cfg, base, manifest, tok, Path("training/cache"))
+    # Rank 0 computes the skill encodings cache when it is missing; the other ranks wait for it, then load it.
+    if rank > 0:
+        dist.barrier()
+    data = Data(cfg, base, manifest, tok, Path(cfg.cache_dir))
+    if rank == 0 and world > 1:
+        dist.barrier()
     hcfg = HypernetConfig.for_base(base.config, lora, num_encoder_layers=len(manifest["encoder"]["layers"]),
                                    d_model=cfg.d_model, num_heads=cfg.num_heads, mlp_hidden=cfg.mlp_hidden)
-    net = Hypernetwork(hcfg)
+    net = Hypernetwork(hcfg).to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     step, log = 0, []
     ckpt = out / "ckpt.pt"
-    if ckpt.exists():
-        state = torch.load(ckpt, weights_only=False)
+    if ckpt.exists():  # every rank resumes from it
+        state = torch.load(ckpt, map_location="cpu", weights_only=False)
         net.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         step, log = state["step"], state["log"]
-        rng.setstate(state["rng"])
+        rng = rank_rng(cfg.seed, rank, step)
+        if rank == 0:  # the saved random state is rank 0's
+            rng.setstate(state["rng"])
         torch.set_rng_state(state["torch_rng"])
-        print(f"resumed at step {step}", flush=True)
+        say(f"resumed at step {step}")
+    # Only the hypernetwork trains, so only it is wrapped: DDP averages its gradients across ranks in backward().
+    model = DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None) if world > 1 else net
     scale = lora.alpha / lora.rank
     pad_id = tok.pad_token_id if tok.pad_token_id is not None else 0
     t_start, t_ckpt = time.time(), time.time()
@@ -181,17 +252,17 @@ def main() -> None:
         (out / "ckpt.tmp").replace(ckpt)
 
     net.train()
-    while step < cfg.max_steps and (time.time() - t_start) / 60 < cfg.max_minutes:
+    while step < cfg.max_steps and agree((time.time() - t_start) / 60 < cfg.max_minutes, device, world):
         for g in opt.param_groups:
             g["lr"] = lr_at(step, cfg)
-        batch = [data.examples[rng.randrange(len(data.examples))] for _ in range(cfg.batch_size)]
+        batch = draw(data, rng, cfg.batch_size)
         own = [b[0] for b in batch]
         # Extra slots: other skills' adapters active at the same time (accumulation), or empty slots.
         n_slots = 1 + (rng.randint(1, min(2, lora.slots - 1)) if rng.random() < cfg.multi_slot_prob else 0)
         slot_skills = [own] + [[rng.randrange(len(data.enc)) for _ in own] for _ in range(n_slots - 1)]
         flat = [i for s in slot_skills for i in s]
         hidden, hmask = hidden_batch(data.enc, flat)
-        gen = net(hidden, hmask)
+        gen = model(hidden, hmask)
         per_slot = [{m: (a[k * len(own):(k + 1) * len(own)], b[k * len(own):(k + 1) * len(own)]) for m, (a, b) in gen.items()} for k in range(n_slots)]
         adapters = stack_slots(per_slot, scale)
         ids = pad([b[1] for b in batch], pad_id)
@@ -204,7 +275,7 @@ def main() -> None:
         loss = ce
         if cfg.anchor_weight > 0 and step % cfg.anchor_every == 0:
             # Conversations of other skills: with this adapter the model should answer as the base does.
-            other = [data.examples[rng.randrange(len(data.examples))] for _ in batch]
+            other = draw(data, rng, len(batch))
             oids = pad([o[1] for o in other], pad_id)
             omask = pad([o[2] for o in other], False)[:, 1:]
             oattn = pad([[1] * len(o[1]) for o in other], 0)[:, :-1]
@@ -219,19 +290,28 @@ def main() -> None:
         opt.step()
         step += 1
         if step % cfg.log_every == 0:
-            entry = {"step": step, "ce": round(ce.item(), 4), "anchor": round(anchor.item(), 4), "lr": lr_at(step, cfg),
-                     "elapsed_s": round(trained_s + time.time() - t_start, 1)}
-            log.append(entry)
-            print(json.dumps(entry), flush=True)
-        if (time.time() - t_ckpt) / 60 > cfg.checkpoint_minutes:
+            losses = torch.stack([ce.detach(), anchor.detach()])
+            if world > 1:
+                dist.all_reduce(losses)
+                losses /= world  # mean over ranks
+            if rank == 0:
+                ce_mean, anchor_mean = losses.tolist()
+                log.append({"step": step, "ce": round(ce_mean, 4), "anchor": round(anchor_mean, 4), "lr": lr_at(step, cfg),
+                            "elapsed_s": round(trained_s + time.time() - t_start, 1)})
+                say(json.dumps(log[-1]))
+        if rank == 0 and (time.time() - t_ckpt) / 60 > cfg.checkpoint_minutes:
             save()
             t_ckpt = time.time()
-    save()
     net.eval()
-    final = out / "hypernet.safetensors"
-    save_hypernet(net, final, cfg.chunk_tokens, {"config": asdict(cfg), "steps": step, "commit": git_commit(),
-                                                   "final": log[-1] if log else None})
-    print(f"saved {final} after {step} steps", flush=True)
+    if rank == 0:
+        save()
+        final = out / "hypernet.safetensors"
+        save_hypernet(net, final, cfg.chunk_tokens, {"config": asdict(cfg), "steps": step, "commit": git_commit(),
+                                                       "final": log[-1] if log else None})
+        say(f"saved {final} after {step} steps")
+    if world > 1:
+        dist.destroy_process_group()
+    return net
 
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@ import { detectWebGpu, type BackendPreference } from './env';
 import { EngineError, PackError } from './errors';
 import type { LoadProgress, PackSource } from './pack';
 
-/** Which engine `auto` picks where WebGPU exists (set from bench/results/perf.json: the faster one). */
-export const AUTO_WEBGPU_ENGINE: EngineKind = 'ort';
+/** Which engine `auto` picks where WebGPU exists: the faster decoder in bench/results/perf.json. */
+export const AUTO_WEBGPU_ENGINE: EngineKind = 'wgsl';
 
 export class EngineSwitch implements Engine {
   private active: Engine | null = null;

@@ -74,9 +74,17 @@ export class WgslEngine implements Engine {
     try {
       return await work();
     } catch (e) {
-      this.require();
+      await this.throwIfLost();
       throw e;
     }
+  }
+
+  /** After a failure: 'device-lost' if the device is lost. Work cut short by a loss fails first (a mapping
+   * aborted) and the device says that it is lost a moment later, so this waits up to a second for it. */
+  private async throwIfLost(): Promise<void> {
+    const device = this.ctx?.device;
+    if (device) await Promise.race([device.lost, new Promise((resolve) => setTimeout(resolve, 1000))]);
+    this.require();
   }
 
   async setLora(tensors: LoraTensors | null): Promise<void> {
@@ -119,10 +127,19 @@ export class WgslEngine implements Engine {
     this.hypernet ??= createHypernet(this.hypernetFile, this.ctx);
     const enc = await this.encodeSkill(text, this.hypernetFile.chunkTokens);
     const t0 = performance.now();
-    const modules = await this.hypernet.run(enc.hidden, enc.shape);
+    let device: MadeAdapter['device'] = 'webgpu';
+    let modules: MadeAdapter['modules'];
+    try {
+      modules = await this.hypernet.run(enc.hidden, enc.shape);
+    } catch {
+      await this.throwIfLost();
+      // Out of GPU memory next to the model (or another GPU failure): the CPU path makes the same adapter, slower.
+      modules = await createHypernet(this.hypernetFile, null).run(enc.hidden, enc.shape);
+      device = 'cpu';
+    }
     return {
       modules, tokens: enc.tokens, chunks: enc.chunks, droppedTokens: enc.droppedTokens,
-      encodeMs: enc.ms, hypernetMs: performance.now() - t0, device: 'webgpu',
+      encodeMs: enc.ms, hypernetMs: performance.now() - t0, device,
     };
   }
 
