@@ -73,52 +73,52 @@ const destroyLastDevice = (worker: Worker) => worker.evaluate(() => (self as any
 
 // auto runs our WGSL engine where WebGPU exists; webgpu runs onnxruntime-web on it.
 for (const preference of ['auto', 'webgpu']) {
-test(`a GPU device lost mid-answer or while idle (${preference}): the answer ends with a message, the model restarts, the next message is answered`, async ({ page }) => {
-  const worker = await openApp(page, {}, preference);
-  const backend = page.getByTestId('backend');
-  await expect(backend).toHaveAttribute('data-backend', 'webgpu');
-  expect(await deviceCount(worker)).toBe(1);
-  const input = page.getByLabel('Message', { exact: true });
-  const notice = page.locator('.chat .notice');
-  const lastReply = () => page.getByTestId('turn-assistant').last();
+  test(`a GPU device lost mid-answer or while idle (${preference}): the answer ends with a message, the model restarts, the next message is answered`, async ({ page }) => {
+    const worker = await openApp(page, {}, preference);
+    const backend = page.getByTestId('backend');
+    await expect(backend).toHaveAttribute('data-backend', 'webgpu');
+    expect(await deviceCount(worker)).toBe(1);
+    const input = page.getByLabel('Message', { exact: true });
+    const notice = page.locator('.chat .notice');
+    const lastReply = () => page.getByTestId('turn-assistant').last();
 
-  // Lost in the middle of decoding.
-  await page.getByLabel('Max new tokens').fill('400');
-  await input.fill('Tell me a long story.');
-  await input.press('Enter');
-  await expect(lastReply().locator('.content')).not.toHaveText(/^…?$/);
-  await destroyLastDevice(worker);
-  await expect(notice).toHaveText(/^Generation failed: the GPU device was lost \(Device was destroyed\.\)\. The model was started again: (WGSL engine on )?WebGPU/);
-  await expect(lastReply().getByTestId('turn-stats')).toHaveCount(0);
-  await expect(backend).toHaveAttribute('data-backend', 'webgpu');
-  expect(await deviceCount(worker)).toBe(2);
-  // The next message is answered on the new device, and adapters are made on it.
-  await page.getByLabel('Max new tokens').fill('16');
-  await input.fill('And now?');
-  await input.press('Enter');
-  await expect(lastReply().getByTestId('turn-stats')).toBeVisible();
-  await page.getByRole('button', { name: 'Example' }).click();
-  await page.getByRole('button', { name: 'Make adapter' }).click();
-  await expect(page.getByTestId('adapter-stats')).toContainText('on webgpu');
+    // Lost in the middle of decoding.
+    await page.getByLabel('Max new tokens').fill('400');
+    await input.fill('Tell me a long story.');
+    await input.press('Enter');
+    await expect(lastReply().locator('.content')).not.toHaveText(/^…?$/);
+    await destroyLastDevice(worker);
+    await expect(notice).toHaveText(/^Generation failed: the GPU device was lost \(Device was destroyed\.\)\. The model was started again: (WGSL engine on )?WebGPU/);
+    await expect(lastReply().getByTestId('turn-stats')).toHaveCount(0);
+    await expect(backend).toHaveAttribute('data-backend', 'webgpu');
+    expect(await deviceCount(worker)).toBe(2);
+    // The next message is answered on the new device, and adapters are made on it.
+    await page.getByLabel('Max new tokens').fill('16');
+    await input.fill('And now?');
+    await input.press('Enter');
+    await expect(lastReply().getByTestId('turn-stats')).toBeVisible();
+    await page.getByRole('button', { name: 'Example' }).click();
+    await page.getByRole('button', { name: 'Make adapter' }).click();
+    await expect(page.getByTestId('adapter-stats')).toContainText('on webgpu');
 
-  // Lost while idle, and now the browser refuses a new adapter: WebAssembly, said in the note and the badge.
-  await worker.evaluate(() => {
-    (self as any).faults.refuseAdapter = true;
+    // Lost while idle, and now the browser refuses a new adapter: WebAssembly, said in the note and the badge.
+    await worker.evaluate(() => {
+      (self as any).faults.refuseAdapter = true;
+    });
+    await destroyLastDevice(worker);
+    await input.fill('Still there?');
+    await input.press('Enter');
+    await expect(notice).toHaveText(
+      'Generation failed: the GPU device was lost (Device was destroyed.). The model was started again: WebAssembly fallback: no WebGPU adapter is available (GPU blocked or disabled).',
+    );
+    await expect(backend).toHaveAttribute('data-backend', 'wasm');
+    await expect(backend).toContainText('WebAssembly fallback: no WebGPU adapter is available');
+    await input.fill('And on WebAssembly?');
+    await input.press('Enter');
+    await expect(lastReply().getByTestId('turn-stats')).toBeVisible();
+    // The adapter made before the loss is still listed and switched on.
+    await expect(page.getByTestId('adapter').getByRole('checkbox')).toBeChecked();
   });
-  await destroyLastDevice(worker);
-  await input.fill('Still there?');
-  await input.press('Enter');
-  await expect(notice).toHaveText(
-    'Generation failed: the GPU device was lost (Device was destroyed.). The model was started again: WebAssembly fallback: no WebGPU adapter is available (GPU blocked or disabled).',
-  );
-  await expect(backend).toHaveAttribute('data-backend', 'wasm');
-  await expect(backend).toContainText('WebAssembly fallback: no WebGPU adapter is available');
-  await input.fill('And on WebAssembly?');
-  await input.press('Enter');
-  await expect(lastReply().getByTestId('turn-stats')).toBeVisible();
-  // The adapter made before the loss is still listed and switched on.
-  await expect(page.getByTestId('adapter').getByRole('checkbox')).toBeChecked();
-});
 }
 
 test('the hypernetwork out of GPU memory: the adapter is made on the CPU (the same one) and said; the GPU path works again after', async ({ page }) => {
