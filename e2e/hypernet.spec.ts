@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
+import { call, expectClose, random, randomArray } from './kernel-check';
 import * as cpu from '../src/kernels/cpu';
 
 /**
@@ -13,47 +14,6 @@ const fixture = JSON.parse(readFileSync(new URL('./fixtures/tiny-random-hypernet
 const KERNEL_TOL = { atol: 1e-5, rtol: 1e-5 };
 /** The hypernetwork against PyTorch, as DESIGN.md asks (1e-4 fp32). */
 const PYTORCH_TOL = { atol: 1e-4, rtol: 1e-4 };
-
-/** mulberry32: a small seeded generator, so every run tests the same numbers. */
-function random(seed: number): (lo?: number, hi?: number) => number {
-  let s = seed >>> 0;
-  return (lo = -1, hi = 1) => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return lo + ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * (hi - lo));
-  };
-}
-
-function randomArray(rand: ReturnType<typeof random>, n: number, lo = -1, hi = 1): number[] {
-  return Array.from({ length: n }, () => Math.fround(rand(lo, hi)));
-}
-
-/** Largest |got - want| and the worst excess over the tolerance (<= 0 passes). */
-function compare(got: ArrayLike<number>, want: ArrayLike<number>, tol: { atol: number; rtol: number }) {
-  expect(got.length).toBe(want.length);
-  let maxAbs = 0;
-  let excess = -Infinity;
-  for (let i = 0; i < want.length; i++) {
-    const d = Math.abs(got[i] - want[i]);
-    maxAbs = Math.max(maxAbs, d);
-    excess = Math.max(excess, d - tol.atol - tol.rtol * Math.abs(want[i]));
-  }
-  return { maxAbs, excess };
-}
-
-function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: { atol: number; rtol: number }, what: string): void {
-  const { maxAbs, excess } = compare(got, want, tol);
-  // Recorded in the report (e.g. --reporter=json), so the measured error is visible, not just pass or fail.
-  test.info().annotations.push({ type: 'max-abs-error', description: `${what}: ${maxAbs.toExponential(2)}` });
-  expect(excess, `${what}: max |error| ${maxAbs.toExponential(2)} beyond atol ${tol.atol} + rtol ${tol.rtol} * |reference|`).toBeLessThanOrEqual(0);
-}
-
-/** Calls window.kernels[name](...args) in the page. */
-async function call<T>(page: Page, name: string, ...args: unknown[]): Promise<T> {
-  return page.evaluate(([n, a]) => (window as any).kernels[n as string](...(a as unknown[])), [name, args] as const) as Promise<T>;
-}
 
 test.describe('WGSL kernels', () => {
   test.beforeEach(async ({ page }) => {

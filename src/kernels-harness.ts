@@ -3,7 +3,49 @@
  * runs one kernel (or the whole hypernetwork) on WebGPU and returns plain arrays, compared in the test with the CPU twins.
  */
 import { add, attentionPool, geluTanh, GpuContext, layerMix, linear, loraHeadWrite, rmsNorm, type LinearActivation, type LoraHeadTarget } from './kernels';
+import { encodePrepared, prepareDispatch, type KernelProgram } from './kernels/gpu';
+import {
+  argmaxFinalProgram,
+  argmaxPartialProgram,
+  attentionProgram,
+  embedProgram,
+  fusedLinearProgram,
+  fusedMatmulProgram,
+  loraDownMatmulProgram,
+  loraDownProgram,
+  rmsNormRowsProgram,
+  ropeProgram,
+} from './kernels/decode/programs';
 import { HypernetGpu, loadHypernet, type EncoderShape, type HypernetFile } from './model/hypernet';
+
+/** The decoder's kernels by name, each made from its compile-time form. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const DECODE_PROGRAMS: Record<string, (form: any) => KernelProgram> = {
+  fused_linear: fusedLinearProgram,
+  fused_matmul: fusedMatmulProgram,
+  lora_down: () => loraDownProgram(),
+  lora_down_matmul: () => loraDownMatmulProgram(),
+  rms_norm_rows: (f) => rmsNormRowsProgram(f.mode),
+  embed: (f) => embedProgram(f.form),
+  rope: (f) => ropeProgram(f.mode, f.qkNorm),
+  attention: () => attentionProgram(),
+  argmax_partial: () => argmaxPartialProgram(),
+  argmax_final: () => argmaxFinalProgram(),
+};
+
+/** A storage buffer holding `bytes` (padded to 4 bytes). */
+function storage(ctx: GpuContext, bytes: Uint8Array, label: string): GPUBuffer {
+  const size = Math.max(4, Math.ceil(bytes.byteLength / 4) * 4);
+  const buffer = ctx.device.createBuffer({ label, size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+  const padded = new Uint8Array(size);
+  padded.set(bytes);
+  ctx.device.queue.writeBuffer(buffer, 0, padded);
+  return buffer;
+}
+
+type DecodeInput = { data: number[]; type: 'f32' | 'u32' | 'u8' };
+const asBytes = (i: DecodeInput) =>
+  i.type === 'u8' ? Uint8Array.from(i.data) : new Uint8Array((i.type === 'f32' ? Float32Array.from(i.data) : Uint32Array.from(i.data)).buffer);
 
 const f32 = (v: number[]) => Float32Array.from(v);
 const plain = (v: Float32Array) => Array.from(v);
@@ -118,6 +160,35 @@ const kernels = {
   },
 
   /** The whole forward, timed cold (first run: the heads' pipeline is built) and warm (second run). */
+  /** One decoder kernel as the engine prepares it: inputs and outputs in the program's binding order. */
+  async decodeKernel(a: { program: string; form?: unknown; inputs: DecodeInput[]; outputs: DecodeInput[]; uniforms: Record<string, number> }) {
+    const ctx = await gpu();
+    const program = DECODE_PROGRAMS[a.program](a.form ?? {});
+    const inputs = a.inputs.map((i, n) => storage(ctx, asBytes(i), `${program.inputs[n]}`));
+    const outputs = a.outputs.map((o, n) => storage(ctx, asBytes(o), `${program.outputs[n]}`));
+    ctx.device.pushErrorScope('validation');
+    const dispatch = prepareDispatch(ctx, program, inputs, outputs, a.uniforms);
+    const encoder = ctx.device.createCommandEncoder();
+    encodePrepared(encoder, [dispatch], a.program);
+    const staging = outputs.map((o) => ctx.device.createBuffer({ size: o.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }));
+    outputs.forEach((o, n) => encoder.copyBufferToBuffer(o, 0, staging[n], 0, o.size));
+    ctx.device.queue.submit([encoder.finish()]);
+    const error = await ctx.device.popErrorScope();
+    if (error) throw new Error(error.message);
+    const result = await Promise.all(
+      staging.map(async (b, n) => {
+        await b.mapAsync(GPUMapMode.READ);
+        const range = b.getMappedRange();
+        const values = program.types?.[program.outputs[n]] === 'u32' ? Array.from(new Uint32Array(range)) : Array.from(new Float32Array(range));
+        b.unmap();
+        return values.slice(0, a.outputs[n].data.length);
+      }),
+    );
+    for (const b of [...inputs, ...outputs, ...staging]) b.destroy();
+    dispatch.uniforms?.destroy();
+    return result;
+  },
+
   async hypernetRun(hidden: number[], shape: EncoderShape) {
     const h = await hypernet();
     const input = f32(hidden);
