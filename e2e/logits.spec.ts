@@ -10,12 +10,14 @@ function maxAbsDiff(a: number[], b: number[]): number {
   return a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
 }
 
-for (const backend of ['webgpu', 'wasm'] as const) {
-  test(`onnxruntime-web (${backend}) logits equal PyTorch and transformers, with and without LoRA`, async ({ page }) => {
+// webgpu and wasm: onnxruntime-web on that backend; wgsl: our own WGSL engine (src/kernels/decode).
+for (const backend of ['webgpu', 'wasm', 'wgsl'] as const) {
+  test(`${backend === 'wgsl' ? 'WGSL engine' : `onnxruntime-web (${backend})`} logits equal PyTorch and transformers, with and without LoRA`, async ({ page }) => {
     await page.goto('/harness.html');
     await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
     const loaded = await page.evaluate((b) => (window as any).harness.loadPack('/models/tiny-random/', b), backend);
-    expect(loaded.backend).toBe(backend);
+    expect(loaded.backend).toBe(backend === 'wgsl' ? 'webgpu' : backend);
+    expect(loaded.engine).toBe(backend === 'wgsl' ? 'wgsl' : 'ort');
 
     const base: number[] = await page.evaluate((ids) => (window as any).harness.logits(ids), fixture.inputIds);
     expect(maxAbsDiff(base, fixture.logits.base.pytorch)).toBeLessThan(TOLERANCE);

@@ -45,6 +45,9 @@ class TrainConfig:
     d_model: int = 256
     num_heads: int = 4
     mlp_hidden: int = 512
+    # Std of the A heads' weights: A ~ a_init_std * sqrt(d_model) per entry; keep x A near unit scale for the base's
+    # activations (Gemma's projection inputs are ~3x larger than unit RMS over 640 dims).
+    a_init_std: float = 0.02
     chunk_tokens: int = 512
     max_seq: int = 192
     batch_size: int = 16
@@ -223,7 +226,7 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
     if rank == 0 and world > 1:
         dist.barrier()
     hcfg = HypernetConfig.for_base(base.config, lora, num_encoder_layers=len(manifest["encoder"]["layers"]),
-                                   d_model=cfg.d_model, num_heads=cfg.num_heads, mlp_hidden=cfg.mlp_hidden)
+                                   d_model=cfg.d_model, num_heads=cfg.num_heads, mlp_hidden=cfg.mlp_hidden, a_init_std=cfg.a_init_std)
     net = Hypernetwork(hcfg).to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     step, log = 0, []

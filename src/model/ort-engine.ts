@@ -9,7 +9,7 @@ import { configureOrt, createSession, ort, ortWebGpuDevice } from './ort';
 import { loadPackFrom, type LoadProgress, type PackSource } from './pack';
 import { decodeLoop, yieldToEventLoop } from './decode-loop';
 import { sampleToken, seededRandom } from './sampling';
-import { skillChunks } from './skill-chunks';
+import { encodeChunks, skillChunks } from './skill-chunks';
 import { ChatTokenizer } from './tokenizer';
 
 type Feeds = Record<string, ort.Tensor>;
@@ -203,21 +203,12 @@ export class OrtEngine implements Engine {
     if (this.busy) throw new EngineError('busy', 'a generation is running: stop it before making an adapter');
     const t0 = performance.now();
     const { chunks, tokens, droppedTokens } = skillChunks(this.tokenizer!, text, chunkTokens);
-    const layers = m.encoder.layers.length;
-    const hiddenSize = m.architecture.hiddenSize;
-    const total = chunks.reduce((s, c) => s + c.length, 0);
-    const hidden = new Float32Array(layers * total * hiddenSize);
-    let offset = 0;
-    for (const chunk of chunks) {
+    const { hidden, shape } = await encodeChunks(chunks, m.encoder.layers.length, m.architecture.hiddenSize, async (chunk) => {
       const { present, hidden: h } = await this.step(chunk, 0, null, true);
       OrtEngine.release(present);
-      // Output is [E, 1, Tc, H]; place each layer's rows at its token offset in [E, T, H].
-      for (let e = 0; e < layers; e++) {
-        hidden.set(h!.subarray(e * chunk.length * hiddenSize, (e + 1) * chunk.length * hiddenSize), (e * total + offset) * hiddenSize);
-      }
-      offset += chunk.length;
-    }
-    return { hidden, shape: [layers, total, hiddenSize], chunks: chunks.length, tokens, droppedTokens, ms: performance.now() - t0 };
+      return h!; // [E, 1, Tc, H]
+    });
+    return { hidden, shape, chunks: chunks.length, tokens, droppedTokens, ms: performance.now() - t0 };
   }
 
 

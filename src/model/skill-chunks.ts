@@ -20,3 +20,23 @@ export function skillChunks(tokenizer: ChatTokenizer, text: string, chunkTokens:
   for (let i = 0; i < Math.max(kept.length, 1); i += body) chunks.push([...(bos === null ? [] : [bos]), ...kept.slice(i, i + body)]);
   return { chunks, tokens: ids.length, droppedTokens: ids.length - kept.length };
 }
+
+/** Run each chunk through `encode` (its states [E, chunk length, H]) and place them side by side in [E, T, H]. */
+export async function encodeChunks(
+  chunks: number[][],
+  layers: number,
+  hiddenSize: number,
+  encode: (chunk: number[]) => Promise<Float32Array>,
+): Promise<{ hidden: Float32Array; shape: [number, number, number] }> {
+  const total = chunks.reduce((s, c) => s + c.length, 0);
+  const hidden = new Float32Array(layers * total * hiddenSize);
+  let offset = 0;
+  for (const chunk of chunks) {
+    const h = await encode(chunk);
+    for (let e = 0; e < layers; e++) {
+      hidden.set(h.subarray(e * chunk.length * hiddenSize, (e + 1) * chunk.length * hiddenSize), (e * total + offset) * hiddenSize);
+    }
+    offset += chunk.length;
+  }
+  return { hidden, shape: [layers, total, hiddenSize] };
+}

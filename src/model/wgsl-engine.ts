@@ -10,7 +10,7 @@ import { createHypernet, loadHypernet, type Hypernet, type HypernetFile } from '
 import { loadPackFrom, type LoadProgress, type PackSource } from './pack';
 import { parseSafetensors } from './safetensors';
 import { sampleToken, seededRandom } from './sampling';
-import { skillChunks } from './skill-chunks';
+import { encodeChunks, skillChunks } from './skill-chunks';
 import { ChatTokenizer } from './tokenizer';
 
 export class WgslEngine implements Engine {
@@ -106,19 +106,11 @@ export class WgslEngine implements Engine {
     if (this.busy) throw new EngineError('busy', 'a generation is running: stop it before making an adapter');
     const t0 = performance.now();
     const { chunks, tokens, droppedTokens } = skillChunks(tokenizer, text, chunkTokens);
-    const layers = m.encoder.layers.length;
-    const hiddenSize = m.architecture.hiddenSize;
-    const total = chunks.reduce((s, c) => s + c.length, 0);
-    const hidden = new Float32Array(layers * total * hiddenSize);
-    let offset = 0;
-    for (const chunk of chunks) {
+    const { hidden, shape } = await encodeChunks(chunks, m.encoder.layers.length, m.architecture.hiddenSize, async (chunk) => {
       const { hidden: h } = await this.guard(() => decoder.forward(chunk, 0, { capture: true }));
-      for (let e = 0; e < layers; e++) {
-        hidden.set(h!.subarray(e * chunk.length * hiddenSize, (e + 1) * chunk.length * hiddenSize), (e * total + offset) * hiddenSize);
-      }
-      offset += chunk.length;
-    }
-    return { hidden, shape: [layers, total, hiddenSize], chunks: chunks.length, tokens, droppedTokens, ms: performance.now() - t0 };
+      return h!;
+    });
+    return { hidden, shape, chunks: chunks.length, tokens, droppedTokens, ms: performance.now() - t0 };
   }
 
   async makeAdapter(text: string): Promise<MadeAdapter> {

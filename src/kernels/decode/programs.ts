@@ -27,6 +27,14 @@ fn stepRows() -> u32 { return counters[0]; }
 fn stepPast() -> u32 { return counters[1]; }
 `;
 
+/** One workgroup per (row t, head): `live` is false for rows past the chunk, which then work on row 0 unstored. */
+const ROW_HEAD_WGSL = /* wgsl */ `
+  let t = group / u.heads;
+  let head = group % u.heads;
+  let live = t < stepRows();
+  let row = select(0u, t, live);
+  let pos = stepPast() + row;`;
+
 function flatMain(body: string): string {
   return /* wgsl */ `
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -435,11 +443,7 @@ ${STEP_WGSL}
 ${WORKGROUP_SUM_WGSL}
 var<workgroup> headVec: array<f32, ${MAX_HEAD_DIM}>;
 ${flatMain(/* wgsl */ `
-  let t = group / u.heads;
-  let head = group % u.heads;
-  let live = t < stepRows();
-  let row = select(0u, t, live);
-  let pos = stepPast() + row;
+${ROW_HEAD_WGSL}
   let base = (row * u.heads + head) * u.headDim;
   var sumSquares = 0.0;
   for (var i = lid; i < u.headDim; i += WORKGROUP_SIZE) {
@@ -498,11 +502,7 @@ ${WORKGROUP_SUM_WGSL}
 ${WORKGROUP_MAX_WGSL}
 var<workgroup> query: array<f32, ${MAX_HEAD_DIM}>;
 ${flatMain(/* wgsl */ `
-  let t = group / u.heads;
-  let head = group % u.heads;
-  let live = t < stepRows();
-  let row = select(0u, t, live);
-  let pos = stepPast() + row;
+${ROW_HEAD_WGSL}
   var firstKey = 0u;
   if (u.window > 0u && pos + 1u > u.window) { firstKey = pos + 1u - u.window; }
   let kvHead = head / (u.heads / u.kvHeads);
@@ -550,6 +550,28 @@ ${flatMain(/* wgsl */ `
 
 type ArgmaxUniform = 'size' | 'perGroup';
 
+/** Tree reduction of (value, index) pairs over the workgroup into values[0], indices[0]; ties to the lowest index. */
+const REDUCE_BEST_WGSL = /* wgsl */ `
+var<workgroup> values: array<f32, WORKGROUP_SIZE>;
+var<workgroup> indices: array<u32, WORKGROUP_SIZE>;
+fn reduceBest(best: f32, bestAt: u32, lid: u32) {
+  values[lid] = best;
+  indices[lid] = bestAt;
+  workgroupBarrier();
+  for (var stride = WORKGROUP_SIZE / 2u; stride > 0u; stride >>= 1u) {
+    if (lid < stride) {
+      let v = values[lid + stride];
+      let at = indices[lid + stride];
+      if (v > values[lid] || (v == values[lid] && at < indices[lid])) {
+        values[lid] = v;
+        indices[lid] = at;
+      }
+    }
+    workgroupBarrier();
+  }
+}
+`;
+
 /** A PCG hash to a uniform float in (0, 1): the Gumbel noise of sampling, from (seed, index). */
 const RANDOM_WGSL = /* wgsl */ `
 fn pcg(v: u32) -> u32 {
@@ -581,8 +603,7 @@ export function argmaxPartialProgram(): KernelProgram<ArgmaxUniform> {
     ],
     main: () => /* wgsl */ `
 ${RANDOM_WGSL}
-var<workgroup> values: array<f32, WORKGROUP_SIZE>;
-var<workgroup> indices: array<u32, WORKGROUP_SIZE>;
+${REDUCE_BEST_WGSL}
 ${flatMain(/* wgsl */ `
   let temperature = bitcast<f32>(counters[3]);
   let begin = group * u.perGroup;
@@ -599,20 +620,7 @@ ${flatMain(/* wgsl */ `
       bestAt = i;
     }
   }
-  values[lid] = best;
-  indices[lid] = bestAt;
-  workgroupBarrier();
-  for (var stride = WORKGROUP_SIZE / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) {
-      let v = values[lid + stride];
-      let at = indices[lid + stride];
-      if (v > values[lid] || (v == values[lid] && at < indices[lid])) {
-        values[lid] = v;
-        indices[lid] = at;
-      }
-    }
-    workgroupBarrier();
-  }
+  reduceBest(best, bestAt, lid);
   if (lid == 0u) {
     bestValue[group] = values[0];
     bestIndex[group] = indices[0];
@@ -634,8 +642,7 @@ export function argmaxFinalProgram(): KernelProgram<ArgmaxFinalUniform> {
     types: { bestIndex: 'u32', token: 'u32' },
     uniforms: [{ name: 'groups', type: 'u32' }],
     main: () => /* wgsl */ `
-var<workgroup> values: array<f32, WORKGROUP_SIZE>;
-var<workgroup> indices: array<u32, WORKGROUP_SIZE>;
+${REDUCE_BEST_WGSL}
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(local_invocation_index) lid: u32) {
   var best = NEG_LARGE;
@@ -648,20 +655,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
       bestAt = at;
     }
   }
-  values[lid] = best;
-  indices[lid] = bestAt;
-  workgroupBarrier();
-  for (var stride = WORKGROUP_SIZE / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) {
-      let v = values[lid + stride];
-      let at = indices[lid + stride];
-      if (v > values[lid] || (v == values[lid] && at < indices[lid])) {
-        values[lid] = v;
-        indices[lid] = at;
-      }
-    }
-    workgroupBarrier();
-  }
+  reduceBest(best, bestAt, lid);
   if (lid == 0u) {
     token[0] = indices[0];
   }
