@@ -88,6 +88,30 @@ export interface LinearForm {
   colsPerGroup: number;
 }
 
+/** What the two forms of the fused linear share: bindings, helper WGSL, the LoRA term and the epilogue at (row, col). */
+function linearParts(f: Omit<LinearForm, 'rowsPerGroup' | 'colsPerGroup'>) {
+  const quantized = f.format !== 'f32';
+  const weights = quantized ? ['codes', 'scales', ...(f.format === 'q4z' ? ['zeros'] : [])] : ['weight'];
+  const inputs = ['x', ...weights, ...(f.bias ? ['bias'] : []), ...(f.lora ? ['xa', 'loraB'] : []), ...(f.epilogue === 'gated' ? ['gate'] : []), 'counters'];
+  const helpers = [
+    STEP_WGSL,
+    quantized ? dequantWgsl(f.format) : '',
+    f.epilogue === 'gated' && f.activation === 'gelu_tanh' ? GELU_TANH_WGSL : '',
+    'fn silu(v: f32) -> f32 { return v / (1.0 + exp(-v)); }',
+  ].join('\n');
+  /** WGSL adding bias and LoRA to `v`, then storing it at (row, col). */
+  const epilogue = (row: string, col: string) => {
+    const at = `${row} * u.cols + ${col}`;
+    return [
+      f.bias ? `v += bias[${col}];` : '',
+      f.lora ? `for (var j = 0u; j < u.rank; j++) { v += xa[${row} * u.rank + j] * loraB[(u.layer * u.rank + j) * u.cols + ${col}]; }` : '',
+      { store: `y[${at}] = v;`, accumulate: `y[${at}] += v;`, gated: `y[${at}] = ${f.activation === 'silu' ? 'silu' : 'gelu_tanh'}(gate[${at}]) * v;` }[f.epilogue],
+    ].join('\n      ');
+  };
+  const key = `${f.format}:${f.bias ? 'bias' : 'nobias'}:${f.lora ? 'lora' : 'nolora'}:${f.epilogue}:${f.activation}`;
+  return { quantized, inputs, helpers, epilogue, key, types: { codes: 'u32', zeros: 'u32', counters: 'u32' } as const };
+}
+
 type LinearUniform = 'capacity' | 'fixedRows' | 'depth' | 'cols' | 'blocks' | 'layer' | 'rank';
 
 /**
@@ -96,9 +120,7 @@ type LinearUniform = 'capacity' | 'fixedRows' | 'depth' | 'cols' | 'blocks' | 'l
  * read neighbouring words), then one thread per output sums the partial dot products and applies the epilogue.
  */
 export function fusedLinearProgram(f: LinearForm): KernelProgram<LinearUniform> {
-  const quantized = f.format !== 'f32';
-  const weights = quantized ? ['codes', 'scales', ...(f.format === 'q4z' ? ['zeros'] : [])] : ['weight'];
-  const inputs = ['x', ...weights, ...(f.bias ? ['bias'] : []), ...(f.lora ? ['xa', 'loraB'] : []), ...(f.epilogue === 'gated' ? ['gate'] : []), 'counters'];
+  const { quantized, inputs, helpers, epilogue, key, types } = linearParts(f);
   const partials = f.colsPerGroup * f.rowsPerGroup;
   const dot = quantized
     ? /* wgsl */ `
@@ -131,23 +153,13 @@ export function fusedLinearProgram(f: LinearForm): KernelProgram<LinearUniform> 
       }
     }
   }`;
-  const value = [
-    'var v = total;',
-    f.bias ? 'v += bias[n];' : '',
-    f.lora ? 'for (var j = 0u; j < u.rank; j++) { v += xa[t * u.rank + j] * loraB[(u.layer * u.rank + j) * u.cols + n]; }' : '',
-  ].join('\n      ');
-  const store = {
-    store: 'y[t * u.cols + n] = v;',
-    accumulate: 'y[t * u.cols + n] += v;',
-    gated: `y[t * u.cols + n] = ${f.activation === 'silu' ? 'silu' : 'gelu_tanh'}(gate[t * u.cols + n]) * v;`,
-  }[f.epilogue];
   return {
     name: 'fused_linear',
-    key: `fused_linear:${f.format}:${f.bias ? 'bias' : 'nobias'}:${f.lora ? 'lora' : 'nolora'}:${f.epilogue}:${f.activation}:${f.rowsPerGroup}x${f.colsPerGroup}`,
+    key: `fused_linear:${key}:${f.rowsPerGroup}x${f.colsPerGroup}`,
     workgroupSize: WORKGROUP_SIZE,
     inputs,
     outputs: ['y'],
-    types: { codes: 'u32', zeros: 'u32', counters: 'u32' },
+    types,
     uniforms: [
       { name: 'capacity', type: 'u32' },
       { name: 'fixedRows', type: 'u32' },
@@ -161,10 +173,7 @@ export function fusedLinearProgram(f: LinearForm): KernelProgram<LinearUniform> 
 const LINEAR_COLS = ${f.colsPerGroup}u;
 const ROWS = ${f.rowsPerGroup}u;
 const PARTIALS = ${partials}u;
-${STEP_WGSL}
-${quantized ? dequantWgsl(f.format) : ''}
-${f.epilogue === 'gated' && f.activation === 'gelu_tanh' ? GELU_TANH_WGSL : ''}
-fn silu(v: f32) -> f32 { return v / (1.0 + exp(-v)); }
+${helpers}
 var<workgroup> partialSums: array<f32, PARTIALS * WORKGROUP_SIZE>;
 ${flatMain(/* wgsl */ `
   let colGroups = (u.cols + LINEAR_COLS - 1u) / LINEAR_COLS;
@@ -185,12 +194,11 @@ ${flatMain(/* wgsl */ `
     let t = rowBase + r;
     let n = colBase + c;
     if (t < rows && n < u.cols) {
-      var total = 0.0;
+      var v = 0.0;
       for (var i = 0u; i < WORKGROUP_SIZE; i++) {
-        total += partialSums[lid * WORKGROUP_SIZE + i];
+        v += partialSums[lid * WORKGROUP_SIZE + i];
       }
-      ${value}
-      ${store}
+      ${epilogue('t', 'n')}
     }
   }`)}`,
     dispatch: (u) => grid(Math.ceil(u.cols / f.colsPerGroup) * Math.ceil(u.capacity / f.rowsPerGroup)),
@@ -205,9 +213,7 @@ type MatmulUniform = 'rows' | 'cols' | 'depth' | 'blocks' | 'layer' | 'rank';
  * `rows` is the chunk's capacity; rows past counters[0] are computed on stale values and not stored.
  */
 export function fusedMatmulProgram(f: Omit<LinearForm, 'rowsPerGroup' | 'colsPerGroup'>): KernelProgram<MatmulUniform> {
-  const quantized = f.format !== 'f32';
-  const weights = quantized ? ['codes', 'scales', ...(f.format === 'q4z' ? ['zeros'] : [])] : ['weight'];
-  const inputs = ['x', ...weights, ...(f.bias ? ['bias'] : []), ...(f.lora ? ['xa', 'loraB'] : []), ...(f.epilogue === 'gated' ? ['gate'] : []), 'counters'];
+  const { quantized, inputs, helpers, epilogue, key, types } = linearParts(f);
   const loadW = quantized
     ? /* wgsl */ `
   let at = col * u.depth + k;
@@ -215,18 +221,13 @@ export function fusedMatmulProgram(f: Omit<LinearForm, 'rowsPerGroup' | 'colsPer
   let block = k / ${QUANT_BLOCK}u;
   return weightAt(word, at % CODES_PER_WORD, scales[col * u.blocks + block], zeroPoint(col, block));`
     : 'return weight[col * u.depth + k];';
-  const store = {
-    store: 'y[row * u.cols + col] = v;',
-    accumulate: 'y[row * u.cols + col] += v;',
-    gated: `y[row * u.cols + col] = ${f.activation === 'silu' ? 'silu' : 'gelu_tanh'}(gate[row * u.cols + col]) * v;`,
-  }[f.epilogue];
   return {
     name: 'fused_matmul',
-    key: `fused_matmul:${f.format}:${f.bias ? 'bias' : 'nobias'}:${f.lora ? 'lora' : 'nolora'}:${f.epilogue}:${f.activation}`,
+    key: `fused_matmul:${key}`,
     workgroupSize: WORKGROUP_SIZE,
     inputs,
     outputs: ['y'],
-    types: { codes: 'u32', zeros: 'u32', counters: 'u32' },
+    types,
     uniforms: [
       { name: 'rows', type: 'u32' },
       { name: 'cols', type: 'u32' },
@@ -236,10 +237,7 @@ export function fusedMatmulProgram(f: Omit<LinearForm, 'rowsPerGroup' | 'colsPer
       { name: 'rank', type: 'u32' },
     ],
     main: () => /* wgsl */ `
-${STEP_WGSL}
-${quantized ? dequantWgsl(f.format) : ''}
-${f.epilogue === 'gated' && f.activation === 'gelu_tanh' ? GELU_TANH_WGSL : ''}
-fn silu(v: f32) -> f32 { return v / (1.0 + exp(-v)); }
+${helpers}
 fn loadX(row: u32, k: u32) -> f32 {
   return x[row * u.depth + k];
 }
@@ -251,9 +249,7 @@ fn storeY(row: u32, col: u32, acc: f32) {
     return;
   }
   var v = acc;
-  ${f.bias ? 'v += bias[col];' : ''}
-  ${f.lora ? 'for (var j = 0u; j < u.rank; j++) { v += xa[row * u.rank + j] * loraB[(u.layer * u.rank + j) * u.cols + col]; }' : ''}
-  ${store}
+  ${epilogue('row', 'col')}
 }
 ${GEMM_WGSL}`,
     dispatch: (u) => gemmDispatch(u.rows, u.cols),
