@@ -114,9 +114,21 @@ test.describe('WGSL decoder kernels', () => {
     const weight = Float32Array.from(randomArray(rand, dim));
     const y0 = Float32Array.from(randomArray(rand, 4 * dim));
     for (const [mode, offset] of [['rows', 0], ['last', 1], ['add', 1]] as const) {
-      const [y] = await run(page, 'rms_norm_rows', { mode }, [f32(x), f32(weight), counters(rows, 0)], [f32(y0)], { capacity: 4, dim, eps: 1e-6, offset });
+      const [y] = await run(page, 'rms_norm_rows', { mode }, [f32(x), f32(weight), counters(rows, 0)], [f32(y0)], { capacity: 4, dim, eps: 1e-6, offset, rank: 0, layer: 0 });
       expectClose(y, cpu.rmsNormRows(mode, x, rows, dim, weight, 1e-6, offset, y0), TOL, `rms_norm ${mode}`);
     }
+    // With the down-projections x A of two adapter modules that read the normed rows, in the same dispatch.
+    const [rank, layers, layer] = [7, 2, 1];
+    const a0 = Float32Array.from(randomArray(rand, layers * dim * rank));
+    const a1 = Float32Array.from(randomArray(rand, layers * dim * rank));
+    const zeros = f32(new Float32Array(4 * rank));
+    const [y, xa0, xa1] = await run(page, 'rms_norm_rows', { mode: 'rows', loraDowns: 2 }, [f32(x), f32(weight), counters(rows, 0), f32(a0), f32(a1)], [f32(y0), zeros, zeros], {
+      capacity: 4, dim, eps: 1e-6, offset: 1, rank, layer,
+    });
+    const normed = cpu.rmsNormRows('rows', x, rows, dim, weight, 1e-6, 1, y0);
+    expectClose(y, normed, TOL, 'rms_norm rows + x A');
+    expectClose(xa0.slice(0, rows * rank), cpu.loraDown(normed, rows, dim, a0, layer, rank), TOL, 'x A (module 0)');
+    expectClose(xa1.slice(0, rows * rank), cpu.loraDown(normed, rows, dim, a1, layer, rank), TOL, 'x A (module 1)');
   });
 
   test('embedding lookup from an fp32 or an 8-bit table, scaled', async ({ page }) => {

@@ -25,7 +25,7 @@ const DECODE_PROGRAMS: Record<string, (form: any) => KernelProgram> = {
   fused_matmul: fusedMatmulProgram,
   lora_down: () => loraDownProgram(),
   lora_down_matmul: () => loraDownMatmulProgram(),
-  rms_norm_rows: (f) => rmsNormRowsProgram(f.mode),
+  rms_norm_rows: (f) => rmsNormRowsProgram(f.mode, f.loraDowns ?? 0),
   embed: (f) => embedProgram(f.form),
   rope: (f) => ropeProgram(f.mode, f.qkNorm),
   attention: () => attentionProgram(),

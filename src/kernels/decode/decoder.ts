@@ -31,6 +31,8 @@ import {
 export const PREFILL_ROWS = 32;
 /** The KV cache is allocated for this many positions at most. */
 export const MAX_CONTEXT = 4096;
+/** Down-projections a norm dispatch computes at most (8 storage buffers: x, weight, counters, 2 A; y, 2 xa). */
+const MAX_NORM_LORA_DOWNS = 2;
 /** Outputs from which a matrix (the LM head) gets LINEAR_COLS_WIDE outputs per workgroup. */
 const WIDE_OUTPUT = 16384;
 /** Logits per workgroup of the first argmax stage. */
@@ -281,15 +283,26 @@ export class GpuDecoder {
       items.push(prepareDispatch(this.ctx, program, inputs, outputs, values));
     const eps = a.rmsNormEps;
     const offset = a.normWeightOffset;
-    const norm = (mode: 'rows' | 'last' | 'add', x: GPUBuffer, weight: string, y: GPUBuffer) =>
-      add(rmsNormRowsProgram(mode), [x, this.norms.get(weight)!, b.counters], [y], { capacity: rows, dim: a.hiddenSize, eps, offset });
+    /** Modules whose x A the preceding norm already computed (their linear skips its own down-projection). */
+    const downDone = new Set<LoraModule>();
+    /** RMSNorm; in rows mode also the adapters' x A of (up to 2 of) the modules that read its output, `readers`. */
+    const norm = (mode: 'rows' | 'last' | 'add', x: GPUBuffer, weight: string, y: GPUBuffer, layer = 0, readers: LoraModule[] = []) => {
+      const fused = lora && mode === 'rows' ? readers.filter((m) => this.loraBuffers.has(m)).slice(0, MAX_NORM_LORA_DOWNS) : [];
+      const slots = fused.map((m) => this.loraBuffers.get(m)!);
+      add(rmsNormRowsProgram(mode, fused.length), [x, this.norms.get(weight)!, b.counters, ...slots.map((s) => s.a)], [y, ...slots.map((s) => s.xa)], {
+        capacity: rows, dim: a.hiddenSize, eps, offset, rank, layer,
+      });
+      downDone.clear();
+      for (const m of fused) downDone.add(m);
+    };
     /** y = x W^T (+ bias) (+ LoRA) with an epilogue; LoRA's x A runs first into the module's xa buffer. */
     const linear = (name: string, module: LoraModule | null, layer: number, x: GPUBuffer, y: GPUBuffer, epilogue: Epilogue, fixedRows = 0) => {
       const w = this.weights.get(name)!;
       const bias = this.norms.get(name.replace(/\.weight$/, '.bias'));
       const slot = lora && module ? this.loraBuffers.get(module) : undefined;
-      if (slot && rows > 1) add(loraDownMatmulProgram(), [x, slot.a], [slot.xa], { rows, cols: rank, depth: w.depth, layer });
-      else if (slot) add(loraDownProgram(), [x, slot.a, b.counters], [slot.xa], { capacity: rows, depth: w.depth, rank, layer });
+      const down = slot && !downDone.has(module!);
+      if (down && rows > 1) add(loraDownMatmulProgram(), [x, slot.a], [slot.xa], { rows, cols: rank, depth: w.depth, layer });
+      else if (down) add(loraDownProgram(), [x, slot.a, b.counters], [slot.xa], { capacity: rows, depth: w.depth, rank, layer });
       const form = { format: w.format, bias: bias !== undefined, lora: slot !== undefined, epilogue, activation: a.hiddenAct };
       const inputs = [x, ...w.buffers, ...(bias ? [bias] : []), ...(slot ? [slot.xa, slot.b] : []), ...(epilogue === 'gated' ? [b.gate] : []), b.counters];
       const blocks = w.depth / QUANT_BLOCK;
@@ -309,7 +322,7 @@ export class GpuDecoder {
       const p = `model.layers.${l}`;
       const sliding = a.layerTypes?.[l] === 'sliding_attention';
       const tables = sliding ? 'local' : 'global';
-      norm('rows', b.x, `${p}.input_layernorm.weight`, b.xn);
+      norm('rows', b.x, `${p}.input_layernorm.weight`, b.xn, l, ['q_proj', 'k_proj', 'v_proj']);
       linear(`${p}.self_attn.q_proj.weight`, 'q_proj', l, b.xn, b.q, 'store');
       linear(`${p}.self_attn.k_proj.weight`, 'k_proj', l, b.xn, b.k, 'store');
       linear(`${p}.self_attn.v_proj.weight`, 'v_proj', l, b.xn, b.v, 'store');
@@ -327,10 +340,10 @@ export class GpuDecoder {
       if (a.sandwichNorms) {
         linear(`${p}.self_attn.o_proj.weight`, 'o_proj', l, b.attended, b.h, 'store');
         norm('add', b.h, `${p}.post_attention_layernorm.weight`, b.x);
-        norm('rows', b.x, `${p}.pre_feedforward_layernorm.weight`, b.xn);
+        norm('rows', b.x, `${p}.pre_feedforward_layernorm.weight`, b.xn, l, ['gate_proj', 'up_proj']);
       } else {
         linear(`${p}.self_attn.o_proj.weight`, 'o_proj', l, b.attended, b.x, 'accumulate');
-        norm('rows', b.x, `${p}.post_attention_layernorm.weight`, b.xn);
+        norm('rows', b.x, `${p}.post_attention_layernorm.weight`, b.xn, l, ['gate_proj', 'up_proj']);
       }
       linear(`${p}.mlp.gate_proj.weight`, 'gate_proj', l, b.xn, b.gate, 'store');
       linear(`${p}.mlp.up_proj.weight`, 'up_proj', l, b.xn, b.mlp, 'gated');

@@ -325,27 +325,47 @@ ${GEMM_WGSL}`,
 }
 
 export type NormMode = 'rows' | 'last' | 'add';
-type NormUniform = 'capacity' | 'dim' | 'eps' | 'offset';
+type NormUniform = 'capacity' | 'dim' | 'eps' | 'offset' | 'rank' | 'layer';
 
 /**
  * RMSNorm x / sqrt(mean(x^2) + eps) * (weight + offset), one workgroup per row.
  * rows: y[t] = norm(x[t]); last: y[0] = norm(x[T - 1]) (before the LM head); add: y[t] += norm(x[t]) (Gemma's
  * norms after attention and MLP, added to the residual stream).
+ * With `loraDowns` = n (rows mode), the same dispatch also computes the adapters' down-projections of the normed
+ * row for n modules that read it (q and v after the input norm): xa_i[t] = y[t] A_i[layer], A_i [layers, dim, rank].
  */
-export function rmsNormRowsProgram(mode: NormMode): KernelProgram<NormUniform> {
+export function rmsNormRowsProgram(mode: NormMode, loraDowns = 0): KernelProgram<NormUniform> {
+  if (loraDowns > 0 && mode !== 'rows') throw new Error('rms_norm_rows: LoRA down-projections need the rows mode');
   const out = mode === 'last' ? 'y[i]' : 'y[t * u.dim + i]';
+  const modules = Array.from({ length: loraDowns }, (_, i) => i);
+  const downs = /* wgsl */ `
+  // This workgroup's own writes of y are read back below.
+  storageBarrier();
+  workgroupBarrier();
+  for (var j = lid; j < u.rank; j += WORKGROUP_SIZE) {
+    ${modules.map((i) => `var sum${i} = 0.0;`).join(' ')}
+    for (var k = 0u; k < u.dim; k++) {
+      let v = y[t * u.dim + k];
+      ${modules.map((i) => `sum${i} += v * loraA${i}[(u.layer * u.dim + k) * u.rank + j];`).join('\n      ')}
+    }
+    if (live) {
+      ${modules.map((i) => `xa${i}[t * u.rank + j] = sum${i};`).join('\n      ')}
+    }
+  }`;
   return {
     name: 'rms_norm_rows',
-    key: `rms_norm_rows:${mode}`,
+    key: `rms_norm_rows:${mode}:${loraDowns}`,
     workgroupSize: WORKGROUP_SIZE,
-    inputs: ['x', 'weight', 'counters'],
-    outputs: ['y'],
+    inputs: ['x', 'weight', 'counters', ...modules.map((i) => `loraA${i}`)],
+    outputs: ['y', ...modules.map((i) => `xa${i}`)],
     types: { counters: 'u32' },
     uniforms: [
       { name: 'capacity', type: 'u32' },
       { name: 'dim', type: 'u32' },
       { name: 'eps', type: 'f32' },
       { name: 'offset', type: 'f32' },
+      { name: 'rank', type: 'u32' },
+      { name: 'layer', type: 'u32' },
     ],
     main: () => /* wgsl */ `
 ${STEP_WGSL}
@@ -364,7 +384,7 @@ ${flatMain(/* wgsl */ `
     for (var i = lid; i < u.dim; i += WORKGROUP_SIZE) {
       ${out} ${mode === 'add' ? '+=' : '='} x[t * u.dim + i] * inverseRms * (weight[i] + u.offset);
     }
-  }`)}`,
+  }${loraDowns > 0 ? downs : ''}`)}`,
     dispatch: (u) => grid(mode === 'last' ? 1 : u.capacity),
   };
 }
