@@ -212,7 +212,14 @@ def gemma(tmp_path_factory):
 
 def test_gemma_pack_files(gemma):
     out, manifest, ours, _, _, _ = gemma
-    assert sum(f["bytes"] for f in manifest["files"]) < 350e6  # q8: measured 335.4 MB (q4: 286.9 MB)
+    from training.export.build_gemma_pack import HYPERNET
+    from training.export.pack import sha256_file
+
+    model_files = [f for f in manifest["files"] if f["role"] != "hypernet"]
+    assert sum(f["bytes"] for f in model_files) < 350e6  # q8: measured 335.4 MB (q4: 286.9 MB)
+    # Our trained hypernetwork goes into the pack, so the app can make adapters with it.
+    hypernets = [f for f in manifest["files"] if f["role"] == "hypernet"]
+    assert [f["sha256"] for f in hypernets] == ([sha256_file(HYPERNET)] if HYPERNET.is_file() else [])
     assert manifest["weights"]["dtype"] == "q8" and manifest["architecture"]["type"] == "gemma3"
     assert set(manifest["generation"]["eosTokenIds"]) == {1, 106}  # <eos> and <end_of_turn>
     assert manifest["lora"] == {"rank": 8, "alpha": 16.0, "targetModules": ["q_proj", "v_proj", "down_proj"], "slots": 4}
