@@ -90,3 +90,8 @@ export interface Engine {
   /** Last-position logits of a token sequence from a fresh cache (tests and benchmarks). */
   logits(inputIds: number[]): Promise<Float32Array>;
 }
+
+/** An engine that can give back its model (GPU buffers, sessions) when another engine takes over. */
+export interface UnloadableEngine extends Engine {
+  unload(): Promise<void>;
+}

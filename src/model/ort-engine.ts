@@ -1,7 +1,7 @@
 /** Decode engine on onnxruntime-web: WebGPU execution provider, WebAssembly fallback, KV cache, streamed tokens. */
 import { fileOfRole, moduleShape, PackManifest, type LoraModule } from './config';
 import { GpuContext } from '../kernels';
-import type { Engine, GenerateParams, GenerateStats, LoraTensors, MadeAdapter, PackInfo, SkillEncoding, TokenEvent } from './engine';
+import type { GenerateParams, GenerateStats, LoraTensors, MadeAdapter, PackInfo, SkillEncoding, TokenEvent, UnloadableEngine } from './engine';
 import { chooseBackend, detectWebGpu, type Backend, type BackendPreference } from './env';
 import { EngineError } from './errors';
 import { createHypernet, loadHypernet, type Hypernet, type HypernetFile } from './hypernet';
@@ -18,7 +18,7 @@ function int64(values: number[], dims: number[]): ort.Tensor {
   return new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
 }
 
-export class OrtEngine implements Engine {
+export class OrtEngine implements UnloadableEngine {
   private session: ort.InferenceSession | null = null;
   private tokenizer: ChatTokenizer | null = null;
   private manifest: PackManifest | null = null;
@@ -128,6 +128,15 @@ export class OrtEngine implements Engine {
       if (lost) throw lostError(lost.message || lost.reason);
       throw e;
     }
+  }
+
+  /** Give back the session (its weights and GPU buffers) and the hypernetwork; a pack load starts again. */
+  async unload(): Promise<void> {
+    await this.session?.release();
+    this.session = null;
+    this.manifest = null;
+    this.hypernet?.dispose();
+    this.hypernet = null;
   }
 
   private requireManifest(): PackManifest {

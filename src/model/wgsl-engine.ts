@@ -3,7 +3,7 @@ import { GpuContext } from '../kernels';
 import { GpuDecoder, type QuantizationInfo } from '../kernels/decode/decoder';
 import { fileOfRole, type PackManifest } from './config';
 import { decodeLoop } from './decode-loop';
-import type { Engine, GenerateParams, GenerateStats, LoraTensors, MadeAdapter, PackInfo, SkillEncoding, TokenEvent } from './engine';
+import type { GenerateParams, GenerateStats, LoraTensors, MadeAdapter, PackInfo, SkillEncoding, TokenEvent, UnloadableEngine } from './engine';
 import { detectWebGpu, type BackendPreference } from './env';
 import { EngineError } from './errors';
 import { createHypernet, loadHypernet, type Hypernet, type HypernetFile } from './hypernet';
@@ -13,7 +13,7 @@ import { sampleToken, seededRandom } from './sampling';
 import { encodeChunks, skillChunks } from './skill-chunks';
 import { ChatTokenizer } from './tokenizer';
 
-export class WgslEngine implements Engine {
+export class WgslEngine implements UnloadableEngine {
   private ctx: GpuContext | null = null;
   private decoder: GpuDecoder | null = null;
   private tokenizer: ChatTokenizer | null = null;
@@ -49,6 +49,10 @@ export class WgslEngine implements Engine {
     this.manifest = m;
     const context = this.decoder.maxContext < m.generation.contextLength ? `, context ${this.decoder.maxContext} tokens` : '';
     return { manifest: m, backend: 'webgpu', engine: 'wgsl', backendNote: `WGSL engine on WebGPU${gpu.adapterDescription ? ` (${gpu.adapterDescription})` : ''}${context}` };
+  }
+
+  async unload(): Promise<void> {
+    this.release();
   }
 
   private release(): void {
