@@ -76,7 +76,7 @@ test.describe('WGSL decoder kernels', () => {
         const gate = Float32Array.from(randomArray(rand, capacity * cols, -3, 3));
         const y0 = Float32Array.from(randomArray(rand, capacity * cols));
         const inputs = [f32(x), ...w.buffers, ...(bias ? [f32(bias)] : []), ...(c.lora ? [f32(xa), f32(loraB)] : []), ...(c.epilogue === 'gated' ? [f32(gate)] : []), counters(rows, 0)];
-        const form = { format: c.format, bias: c.bias, lora: c.lora, epilogue: c.epilogue, activation: c.activation, rowsPerGroup: 1, colsPerGroup };
+        const form = { format: c.format, bias: c.bias, lora: c.lora, epilogue: c.epilogue, activation: c.activation, colsPerGroup };
         const uniforms: Record<string, number> =
           program === 'fused_linear'
             ? { capacity, fixedRows: 0, depth, cols, blocks: depth / 32, layer, rank }

@@ -6,7 +6,7 @@
  */
 import { moduleShape, type Architecture, type LoraConfig, type LoraModule } from '../../model/config';
 import type { SafetensorsFile } from '../../model/safetensors';
-import { encodePrepared, GpuContext, KernelError, prepareDispatch, releasePrepared, type KernelProgram, type PreparedDispatch, type Uniforms } from '../gpu';
+import { encodePrepared, GpuContext, KernelError, lossReason, prepareDispatch, releasePrepared, type KernelProgram, type PreparedDispatch, type Uniforms } from '../gpu';
 import {
   argmaxFinalProgram,
   argmaxPartialProgram,
@@ -134,7 +134,7 @@ export class GpuDecoder {
     if (a.finalLogitSoftcapping) throw new KernelError('WGSL engine: final logit soft-capping is not supported');
     this.maxContext = Math.min(spec.contextLength, a.maxPositionEmbeddings, MAX_CONTEXT);
     void ctx.device.lost.then((info) => {
-      this.lost = info.message || info.reason || 'the GPU device was lost';
+      this.lost = lossReason(info);
     });
     this.uploadWeights(file, bytes);
     this.embedForm = this.weights.get('model.embed_tokens.weight')!.format === 'q8' ? 'q8' : 'f32';
@@ -312,7 +312,7 @@ export class GpuDecoder {
         return;
       }
       const colsPerGroup = w.rows >= WIDE_OUTPUT ? LINEAR_COLS_WIDE : LINEAR_COLS;
-      add(fusedLinearProgram({ ...form, rowsPerGroup: 1, colsPerGroup }), inputs, [y], { capacity: fixedRows || rows, fixedRows, depth: w.depth, cols: w.rows, blocks, layer, rank });
+      add(fusedLinearProgram({ ...form, colsPerGroup }), inputs, [y], { capacity: fixedRows || rows, fixedRows, depth: w.depth, cols: w.rows, blocks, layer, rank });
     };
     const embed = this.weights.get('model.embed_tokens.weight')!;
     add(embedProgram(this.embedForm), [...embed.buffers, b.ids, b.counters], [b.x], {

@@ -74,7 +74,8 @@ ${zero}`;
 
 export type Epilogue = 'store' | 'accumulate' | 'gated';
 
-export interface LinearForm {
+/** The compile-time form shared by the decode (fusedLinearProgram) and prefill (fusedMatmulProgram) kernels. */
+export interface LinearKind {
   format: WeightFormat;
   bias: boolean;
   /** Add (x A) B of the bound adapter slots: x A comes precomputed in `xa` [rows, R] (loraDownProgram). */
@@ -82,14 +83,15 @@ export interface LinearForm {
   /** store: y = r; accumulate: y += r (the residual add); gated: y = act(gate) * r (the MLP's up projection). */
   epilogue: Epilogue;
   activation: 'silu' | 'gelu_tanh';
-  /** Rows each workgroup computes: 1 for decode, more for prefill (the weights are read once for all of them). */
-  rowsPerGroup: number;
+}
+
+export interface LinearForm extends LinearKind {
   /** Outputs each workgroup computes (LINEAR_COLS, or LINEAR_COLS_WIDE for very wide outputs). */
   colsPerGroup: number;
 }
 
 /** What the two forms of the fused linear share: bindings, helper WGSL, the LoRA term and the epilogue at (row, col). */
-function linearParts(f: Omit<LinearForm, 'rowsPerGroup' | 'colsPerGroup'>) {
+function linearParts(f: LinearKind) {
   const quantized = f.format !== 'f32';
   const weights = quantized ? ['codes', 'scales', ...(f.format === 'q4z' ? ['zeros'] : [])] : ['weight'];
   const inputs = ['x', ...weights, ...(f.bias ? ['bias'] : []), ...(f.lora ? ['xa', 'loraB'] : []), ...(f.epilogue === 'gated' ? ['gate'] : []), 'counters'];
@@ -116,12 +118,12 @@ type LinearUniform = 'capacity' | 'fixedRows' | 'depth' | 'cols' | 'blocks' | 'l
 
 /**
  * y[t, n] = sum_k x[t, k] W[n, k] (+ bias[n]) + sum_r xa[t, r] B[layer, r, n], W dequantized in registers.
- * Each workgroup owns LINEAR_COLS outputs for `rowsPerGroup` rows; its threads stride over K (neighbouring threads
- * read neighbouring words), then one thread per output sums the partial dot products and applies the epilogue.
+ * Each workgroup owns LINEAR_COLS outputs of one row; its threads stride over K (neighbouring threads read
+ * neighbouring words), then one thread per output sums the partial dot products and applies the epilogue.
+ * Decode: one row (the LM head: fixedRows 1, the last row normed before it); prefill uses fusedMatmulProgram.
  */
 export function fusedLinearProgram(f: LinearForm): KernelProgram<LinearUniform> {
   const { quantized, inputs, helpers, epilogue, key, types } = linearParts(f);
-  const partials = f.colsPerGroup * f.rowsPerGroup;
   const dot = quantized
     ? /* wgsl */ `
   // One u32 word per iteration: CODES_PER_WORD weights of row n, at k = word * CODES_PER_WORD.
@@ -137,9 +139,7 @@ export function fusedLinearProgram(f: LinearForm): KernelProgram<LinearUniform> 
       for (var i = 0u; i < CODES_PER_WORD; i++) {
         let wv = weightAt(word, i, scale, zero);
         let k = w * CODES_PER_WORD + i;
-        for (var r = 0u; r < ROWS; r++) {
-          acc[r * LINEAR_COLS + c] += wv * x[(rowBase + r) * u.depth + k];
-        }
+        acc[c] += wv * x[row * u.depth + k];
       }
     }
   }`
@@ -148,14 +148,12 @@ export function fusedLinearProgram(f: LinearForm): KernelProgram<LinearUniform> 
     for (var c = 0u; c < LINEAR_COLS; c++) {
       let n = min(colBase + c, u.cols - 1u);
       let wv = weight[n * u.depth + k];
-      for (var r = 0u; r < ROWS; r++) {
-        acc[r * LINEAR_COLS + c] += wv * x[(rowBase + r) * u.depth + k];
-      }
+      acc[c] += wv * x[row * u.depth + k];
     }
   }`;
   return {
     name: 'fused_linear',
-    key: `fused_linear:${key}:${f.rowsPerGroup}x${f.colsPerGroup}`,
+    key: `fused_linear:${key}:${f.colsPerGroup}`,
     workgroupSize: WORKGROUP_SIZE,
     inputs,
     outputs: ['y'],
@@ -171,28 +169,24 @@ export function fusedLinearProgram(f: LinearForm): KernelProgram<LinearUniform> 
     ],
     main: () => /* wgsl */ `
 const LINEAR_COLS = ${f.colsPerGroup}u;
-const ROWS = ${f.rowsPerGroup}u;
-const PARTIALS = ${partials}u;
 ${helpers}
-var<workgroup> partialSums: array<f32, PARTIALS * WORKGROUP_SIZE>;
+var<workgroup> partialSums: array<f32, LINEAR_COLS * WORKGROUP_SIZE>;
 ${flatMain(/* wgsl */ `
   let colGroups = (u.cols + LINEAR_COLS - 1u) / LINEAR_COLS;
   let colBase = (group % colGroups) * LINEAR_COLS;
-  let rowBase = (group / colGroups) * ROWS;
+  let t = group / colGroups;
   var rows = stepRows();
   if (u.fixedRows > 0u) { rows = u.fixedRows; }
-  var acc: array<f32, PARTIALS>;
-  // Rows past the chunk read row 0 again (always there) and are not stored.
-  ${dot.replaceAll('x[(rowBase + r) * u.depth + k]', 'x[select(0u, rowBase + r, rowBase + r < rows) * u.depth + k]')}
-  for (var p = 0u; p < PARTIALS; p++) {
-    partialSums[p * WORKGROUP_SIZE + lid] = acc[p];
+  // A row past the chunk reads row 0 again (always there) and is not stored.
+  let row = select(0u, t, t < rows);
+  var acc: array<f32, LINEAR_COLS>;
+  ${dot}
+  for (var c = 0u; c < LINEAR_COLS; c++) {
+    partialSums[c * WORKGROUP_SIZE + lid] = acc[c];
   }
   workgroupBarrier();
-  if (lid < PARTIALS) {
-    let r = lid / LINEAR_COLS;
-    let c = lid % LINEAR_COLS;
-    let t = rowBase + r;
-    let n = colBase + c;
+  if (lid < LINEAR_COLS) {
+    let n = colBase + lid;
     if (t < rows && n < u.cols) {
       var v = 0.0;
       for (var i = 0u; i < WORKGROUP_SIZE; i++) {
@@ -201,7 +195,7 @@ ${flatMain(/* wgsl */ `
       ${epilogue('t', 'n')}
     }
   }`)}`,
-    dispatch: (u) => grid(Math.ceil(u.cols / f.colsPerGroup) * Math.ceil(u.capacity / f.rowsPerGroup)),
+    dispatch: (u) => grid(Math.ceil(u.cols / f.colsPerGroup) * u.capacity),
   };
 }
 
@@ -212,7 +206,7 @@ type MatmulUniform = 'rows' | 'cols' | 'depth' | 'blocks' | 'layer' | 'rank';
  * product (32x32 output tiles staged through workgroup memory), each weight dequantized as its tile is loaded.
  * `rows` is the chunk's capacity; rows past counters[0] are computed on stale values and not stored.
  */
-export function fusedMatmulProgram(f: Omit<LinearForm, 'rowsPerGroup' | 'colsPerGroup'>): KernelProgram<MatmulUniform> {
+export function fusedMatmulProgram(f: LinearKind): KernelProgram<MatmulUniform> {
   const { quantized, inputs, helpers, epilogue, key, types } = linearParts(f);
   const loadW = quantized
     ? /* wgsl */ `
