@@ -364,3 +364,16 @@ export function encodePrepared(encoder: GPUCommandEncoder, dispatches: readonly 
 export function releasePrepared(dispatches: readonly PreparedDispatch[]): void {
   for (const d of dispatches) d.uniforms?.destroy();
 }
+
+/** Why a device was lost, in words. */
+export function lossReason(info: GPUDeviceLostInfo): string {
+  return info.message || info.reason || 'the GPU device was lost';
+}
+
+/**
+ * After a GPU failure: the device's loss, if it reports one within `ms`, else null. Work cut short by a loss (a run, a
+ * mapping) fails a moment before the device says that it is lost, so a failure alone does not tell.
+ */
+export async function lossAfterFailure(device: GPUDevice, ms = 1000): Promise<GPUDeviceLostInfo | null> {
+  return Promise.race([device.lost, new Promise<null>((resolve) => setTimeout(resolve, ms, null))]);
+}

@@ -1,5 +1,5 @@
 /** The kernels layer: WGSL kernels with their TypeScript wrappers, the GPU context, and their CPU twins. */
-export { CommandRecorder, elementCount, GpuContext, KernelError, type GpuTensor, type KernelProgram } from './gpu';
+export { CommandRecorder, elementCount, GpuContext, KernelError, lossAfterFailure, lossReason, type GpuTensor, type KernelProgram } from './gpu';
 export { add } from './add';
 export { attentionPool, HEAD_DIM_LIMIT } from './attention-pool';
 export { geluTanh } from './gelu-tanh';

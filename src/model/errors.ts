@@ -29,6 +29,11 @@ export class EngineError extends Error {
   }
 }
 
+/** The error both engines give once their GPU device is lost: the store restarts the model on it. */
+export function deviceLostError(reason: string): EngineError {
+  return new EngineError('device-lost', `the GPU device was lost (${reason})`);
+}
+
 /** A plain, structured-clone-safe view of any error, for the worker boundary. */
 export interface ErrorInfo {
   name: string;

@@ -1,9 +1,9 @@
 /** Decode engine on onnxruntime-web: WebGPU execution provider, WebAssembly fallback, KV cache, streamed tokens. */
 import { fileOfRole, moduleShape, PackManifest, type LoraModule } from './config';
-import { GpuContext } from '../kernels';
+import { GpuContext, lossAfterFailure, lossReason } from '../kernels';
 import type { GenerateParams, GenerateStats, LoraTensors, MadeAdapter, PackInfo, SkillEncoding, TokenEvent, UnloadableEngine } from './engine';
 import { chooseBackend, detectWebGpu, type Backend, type BackendPreference } from './env';
-import { EngineError } from './errors';
+import { deviceLostError, EngineError } from './errors';
 import { createHypernet, loadHypernet, type Hypernet, type HypernetFile } from './hypernet';
 import { configureOrt, createSession, ort, ortWebGpuDevice } from './ort';
 import { loadPackFrom, type LoadProgress, type PackSource } from './pack';
@@ -107,25 +107,22 @@ export class OrtEngine implements UnloadableEngine {
     const session = this.session;
     const device = await ortWebGpuDevice();
     void device.lost.then((info) => {
-      if (this.session === session) this.deviceLost = info.message || info.reason;
+      if (this.session === session) this.deviceLost = lossReason(info);
     });
     // A lost device's promise is settled already, so it wins against a new task.
     const lost = await Promise.race([device.lost, yieldToEventLoop()]);
-    if (lost) throw new Error(`its GPU device is lost (${lost.message || lost.reason})`);
+    if (lost) throw new Error(`its GPU device is lost (${lossReason(lost)})`);
     this.device = device;
   }
 
   /** Run the session; once the GPU device is lost, a 'device-lost' error instead of ORT's own message or a hang. */
   private async run(feeds: Feeds): Promise<ort.InferenceSession.ReturnType> {
-    const lostError = (reason: string) => new EngineError('device-lost', `the GPU device was lost (${reason})`);
-    if (this.deviceLost !== null) throw lostError(this.deviceLost);
+    if (this.deviceLost !== null) throw deviceLostError(this.deviceLost);
     try {
       return await this.session!.run(feeds);
     } catch (e) {
-      // A run cut short by the loss fails first; the device says that it is lost a moment later.
-      const timeout = new Promise<null>((resolve) => setTimeout(resolve, 1000, null));
-      const lost = this.device && (await Promise.race([this.device.lost, timeout]));
-      if (lost) throw lostError(lost.message || lost.reason);
+      const lost = this.device && (await lossAfterFailure(this.device));
+      if (lost) throw deviceLostError(lossReason(lost));
       throw e;
     }
   }

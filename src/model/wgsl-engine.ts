@@ -1,11 +1,11 @@
 /** Decode engine on our own WGSL kernels (src/kernels/decode): WebGPU only; the same Engine contract as OrtEngine. */
-import { GpuContext } from '../kernels';
+import { GpuContext, lossAfterFailure } from '../kernels';
 import { GpuDecoder, type QuantizationInfo } from '../kernels/decode/decoder';
 import { fileOfRole, type PackManifest } from './config';
 import { decodeLoop } from './decode-loop';
 import type { GenerateParams, GenerateStats, LoraTensors, MadeAdapter, PackInfo, SkillEncoding, TokenEvent, UnloadableEngine } from './engine';
 import { detectWebGpu, type BackendPreference } from './env';
-import { EngineError } from './errors';
+import { deviceLostError, EngineError } from './errors';
 import { createHypernet, loadHypernet, type Hypernet, type HypernetFile } from './hypernet';
 import { loadPackFrom, type LoadProgress, type PackSource } from './pack';
 import { parseSafetensors } from './safetensors';
@@ -30,7 +30,7 @@ export class WgslEngine implements UnloadableEngine {
     const pack = await loadPackFrom(source, { onProgress });
     const m = pack.manifest;
     const bytes = (role: Parameters<typeof fileOfRole>[1]) => pack.files.get(fileOfRole(m, role).name)!;
-    this.release();
+    await this.unload();
     this.ctx = await GpuContext.create();
     const weightsName = fileOfRole(m, 'weights').name;
     const weights = bytes('weights');
@@ -51,11 +51,8 @@ export class WgslEngine implements UnloadableEngine {
     return { manifest: m, backend: 'webgpu', engine: 'wgsl', backendNote: `WGSL engine on WebGPU${gpu.adapterDescription ? ` (${gpu.adapterDescription})` : ''}${context}` };
   }
 
+  /** Give back the GPU device (and with it every buffer of the model and the hypernetwork). */
   async unload(): Promise<void> {
-    this.release();
-  }
-
-  private release(): void {
     this.hypernet?.dispose();
     this.hypernet = null;
     this.decoder?.dispose();
@@ -69,7 +66,7 @@ export class WgslEngine implements UnloadableEngine {
     if (!this.manifest || !this.decoder || !this.tokenizer) throw new EngineError('no-pack', 'no model pack is loaded');
     const lost = this.decoder.lostReason;
     // The store reloads the pack on 'device-lost': a new device, or onnxruntime-web where none can be had.
-    if (lost !== null) throw new EngineError('device-lost', `the GPU device was lost (${lost})`);
+    if (lost !== null) throw deviceLostError(lost);
     return { m: this.manifest, decoder: this.decoder, tokenizer: this.tokenizer };
   }
 
@@ -83,11 +80,9 @@ export class WgslEngine implements UnloadableEngine {
     }
   }
 
-  /** After a failure: 'device-lost' if the device is lost. Work cut short by a loss fails first (a mapping
-   * aborted) and the device says that it is lost a moment later, so this waits up to a second for it. */
+  /** After a failure: 'device-lost' if the device is lost (it may say so a moment after the failure). */
   private async throwIfLost(): Promise<void> {
-    const device = this.ctx?.device;
-    if (device) await Promise.race([device.lost, new Promise((resolve) => setTimeout(resolve, 1000))]);
+    if (this.ctx) await lossAfterFailure(this.ctx.device);
     this.require();
   }
 
