@@ -112,7 +112,8 @@ export class GpuDecoder {
   private readonly loraBuffers = new Map<string, { a: GPUBuffer; b: GPUBuffer; xa: GPUBuffer }>();
   private loraActive = false;
   private readonly weights = new Map<string, GpuWeight>();
-  private readonly norms = new Map<string, GPUBuffer>();
+  /** fp32 vectors by tensor name: norm weights and biases. */
+  private readonly vectors = new Map<string, GPUBuffer>();
   private readonly embedForm: EmbedForm;
   private readonly staging: { token: GPUBuffer; logits: GPUBuffer; capture: GPUBuffer };
   private readonly argmaxGroups: number;
@@ -236,21 +237,21 @@ export class GpuDecoder {
     const linearZeros = quant?.linear.zeroPoints ?? false;
     matrix('model.embed_tokens.weight', a.vocabSize, a.hiddenSize, quant?.embedding.bits ?? 0, false);
     if (!a.tieWordEmbeddings) matrix('lm_head.weight', a.vocabSize, a.hiddenSize, linearBits, linearZeros);
-    const norm = (name: string) => this.norms.set(name, this.upload(name, file.float32(name)));
-    norm('model.norm.weight');
+    const vector = (name: string) => this.vectors.set(name, this.upload(name, file.float32(name)));
+    vector('model.norm.weight');
     for (let l = 0; l < a.numHiddenLayers; l++) {
       const p = `model.layers.${l}`;
       for (const module of Object.keys(LINEAR_MODULES) as LoraModule[]) {
         const [fanIn, fanOut] = moduleShape(a, module);
         matrix(`${p}.${LINEAR_MODULES[module]}.${module}.weight`, fanOut, fanIn, linearBits, linearZeros);
         const bias = `${p}.${LINEAR_MODULES[module]}.${module}.bias`;
-        if (file.tensors.has(bias)) this.norms.set(bias, this.upload(bias, file.float32(bias)));
+        if (file.tensors.has(bias)) vector(bias);
       }
       const norms = ['input_layernorm', 'post_attention_layernorm', ...(a.sandwichNorms ? ['pre_feedforward_layernorm', 'post_feedforward_layernorm'] : [])];
-      for (const n of norms) norm(`${p}.${n}.weight`);
+      for (const n of norms) vector(`${p}.${n}.weight`);
       if (a.qkNorm) {
-        norm(`${p}.self_attn.q_norm.weight`);
-        norm(`${p}.self_attn.k_norm.weight`);
+        vector(`${p}.self_attn.q_norm.weight`);
+        vector(`${p}.self_attn.k_norm.weight`);
       }
     }
   }
@@ -289,7 +290,7 @@ export class GpuDecoder {
     const norm = (mode: 'rows' | 'last' | 'add', x: GPUBuffer, weight: string, y: GPUBuffer, layer = 0, readers: LoraModule[] = []) => {
       const fused = lora && mode === 'rows' ? readers.filter((m) => this.loraBuffers.has(m)).slice(0, MAX_NORM_LORA_DOWNS) : [];
       const slots = fused.map((m) => this.loraBuffers.get(m)!);
-      add(rmsNormRowsProgram(mode, fused.length), [x, this.norms.get(weight)!, b.counters, ...slots.map((s) => s.a)], [y, ...slots.map((s) => s.xa)], {
+      add(rmsNormRowsProgram(mode, fused.length), [x, this.vectors.get(weight)!, b.counters, ...slots.map((s) => s.a)], [y, ...slots.map((s) => s.xa)], {
         capacity: rows, dim: a.hiddenSize, eps, offset, rank, layer,
       });
       downDone.clear();
@@ -298,7 +299,7 @@ export class GpuDecoder {
     /** y = x W^T (+ bias) (+ LoRA) with an epilogue; LoRA's x A runs first into the module's xa buffer. */
     const linear = (name: string, module: LoraModule | null, layer: number, x: GPUBuffer, y: GPUBuffer, epilogue: Epilogue, fixedRows = 0) => {
       const w = this.weights.get(name)!;
-      const bias = this.norms.get(name.replace(/\.weight$/, '.bias'));
+      const bias = this.vectors.get(name.replace(/\.weight$/, '.bias'));
       const slot = lora && module ? this.loraBuffers.get(module) : undefined;
       const down = slot && !downDone.has(module!);
       if (down && rows > 1) add(loraDownMatmulProgram(), [x, slot.a], [slot.xa], { rows, cols: rank, depth: w.depth, layer });
@@ -327,7 +328,7 @@ export class GpuDecoder {
       linear(`${p}.self_attn.k_proj.weight`, 'k_proj', l, b.xn, b.k, 'store');
       linear(`${p}.self_attn.v_proj.weight`, 'v_proj', l, b.xn, b.v, 'store');
       const rope = { layer: l, headDim: a.headDim, maxContext: this.maxContext, eps, offset, capacity: rows };
-      const qkNorm = (which: 'q' | 'k') => (a.qkNorm ? [this.norms.get(`${p}.self_attn.${which}_norm.weight`)!] : []);
+      const qkNorm = (which: 'q' | 'k') => (a.qkNorm ? [this.vectors.get(`${p}.self_attn.${which}_norm.weight`)!] : []);
       const cosSin = [b[`cos.${tables}`], b[`sin.${tables}`]];
       add(ropeProgram('q', a.qkNorm), [...qkNorm('q'), ...cosSin, b.counters], [b.q], { ...rope, heads: a.numAttentionHeads });
       add(ropeProgram('k', a.qkNorm), [b.k, ...qkNorm('k'), ...cosSin, b.counters], [b.keys], { ...rope, heads: a.numKeyValueHeads });
