@@ -148,7 +148,7 @@ def save_hypernet(model: Hypernetwork, path, chunk_tokens: int, provenance: dict
 
     meta = {"format": HYPERNET_FORMAT, "formatVersion": str(HYPERNET_FORMAT_VERSION), "config": model.config.to_json(),
             "chunkTokens": str(chunk_tokens), "provenance": json.dumps(provenance)}
-    save_file({k: v.detach().contiguous().float() for k, v in model.state_dict().items()}, str(path), metadata=meta)
+    save_file({k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()}, str(path), metadata=meta)
 
 
 def load_hypernet(path) -> Hypernetwork:

@@ -159,10 +159,13 @@ def stack_slots(per_slot: list[dict[str, tuple[torch.Tensor, torch.Tensor]]], sc
     return {m: (torch.cat([s[m][0] for s in per_slot], dim=-1), torch.cat([s[m][1] for s in per_slot], dim=-2) * scale) for m in per_slot[0]}
 
 
-def lr_at(step: int, cfg: TrainConfig) -> float:
+def lr_at(step: int, cfg: TrainConfig, minutes: float = 0.0) -> float:
+    """Warmup, then cosine to 0.1 x lr over max_steps or, when the clock ends the run first, over max_minutes."""
     if step < cfg.warmup_steps:
         return cfg.lr * (step + 1) / cfg.warmup_steps
     progress = min(1.0, (step - cfg.warmup_steps) / max(1, cfg.max_steps - cfg.warmup_steps))
+    if cfg.max_minutes > 0:
+        progress = max(progress, min(1.0, minutes / cfg.max_minutes))
     return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
@@ -186,6 +189,15 @@ def setup(cfg: TrainConfig) -> tuple[torch.device, int, int]:
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo", timeout=timedelta(hours=2),
                                 device_id=device if device.type == "cuda" else None)
     return device, rank, world
+
+
+def rank0_value(value: float, device: torch.device, world: int) -> float:
+    """Rank 0's value on every rank (its clock, say, so that every rank steps with the same learning rate)."""
+    if world == 1:
+        return value
+    t = torch.tensor(value, device=device, dtype=torch.float64)
+    dist.broadcast(t, 0)
+    return float(t.item())
 
 
 def agree(flag: bool, device: torch.device, world: int) -> bool:
@@ -257,7 +269,7 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
     net.train()
     while step < cfg.max_steps and agree((time.time() - t_start) / 60 < cfg.max_minutes, device, world):
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, cfg)
+            g["lr"] = lr_at(step, cfg, rank0_value((time.time() - t_start) / 60, device, world))
         batch = draw(data, rng, cfg.batch_size)
         own = [b[0] for b in batch]
         # Extra slots: other skills' adapters active at the same time (accumulation), or empty slots.
@@ -299,7 +311,7 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
                 losses /= world  # mean over ranks
             if rank == 0:
                 ce_mean, anchor_mean = losses.tolist()
-                log.append({"step": step, "ce": round(ce_mean, 4), "anchor": round(anchor_mean, 4), "lr": lr_at(step, cfg),
+                log.append({"step": step, "ce": round(ce_mean, 4), "anchor": round(anchor_mean, 4), "lr": opt.param_groups[0]["lr"],
                             "elapsed_s": round(trained_s + time.time() - t_start, 1)})
                 say(json.dumps(log[-1]))
         if rank == 0 and (time.time() - t_ckpt) / 60 > cfg.checkpoint_minutes:

@@ -57,6 +57,8 @@ DEFAULTS: dict[str, Any] = {
     "weight_decay": 0.1,
     "grad_clip": 1.0,
     "threads": 2,
+    "device": "cpu",  # "cuda" on a GPU machine (docs/training-gpu.md)
+    "prefetch_workers": 0,  # >0: build the next epochs' rows in this many processes while training (GPU runs)
     "checkpoint_every_s": 240,
     "log_every": 10,
     "valid_rows": 48,
@@ -169,15 +171,16 @@ def pack_rows(prefix: list[int], convs: list[tuple[list[int], list[int]]], max_t
     return rows
 
 
-def collate(rows: list[Row], pad_id: int) -> dict[str, torch.Tensor]:
+def collate(rows: list[Row], pad_id: int, device: str | torch.device = "cpu") -> dict[str, torch.Tensor]:
     t = max(len(r.ids) for r in rows)
     pad = lambda seq, v: seq + [v] * (t - len(seq))  # noqa: E731
-    return {
+    batch = {
         "ids": torch.tensor([pad(r.ids, pad_id) for r in rows]),
         "mask": torch.tensor([pad(r.mask, 0) for r in rows], dtype=torch.bool),
         "segment": torch.tensor([pad(r.segment, -1) for r in rows]),
         "position": torch.tensor([pad(r.position, 0) for r in rows]),
     }
+    return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
 
 
 def make_batches(rows: list[Row], batch_tokens: int, rng: random.Random) -> list[list[Row]]:
@@ -267,7 +270,7 @@ def packed_forward(model: Transformer, ids: torch.Tensor, position: torch.Tensor
     bsz, t = ids.shape
     x = model.model.embed_tokens(ids) * c.embedding_scale
     cos, sin = rope_cos_sin(position, c.head_dim, c.rope_theta)
-    causal = torch.ones(t, t, dtype=torch.bool).tril()
+    causal = torch.ones(t, t, dtype=torch.bool, device=ids.device).tril()
     seg_q, seg_k = segment[:, :, None], segment[:, None, :]
     allowed = (causal & ((seg_k == 0) | (seg_k == seg_q)))[:, None]
     groups = c.num_attention_heads // c.num_key_value_heads
@@ -338,16 +341,66 @@ def log(out_dir: Path, record: dict[str, Any]) -> None:
 @torch.no_grad()
 def valid_loss(model: Transformer, batches: list[list[Row]], pad_id: int) -> float:
     model.eval()
+    device = next(model.parameters()).device
     total, count = 0.0, 0
     for rows in batches:
-        loss, n = batch_loss(model, collate(rows, pad_id))
+        loss, n = batch_loss(model, collate(rows, pad_id, device))
         total, count = total + float(loss) * n, count + n
     model.train()
     return total / max(count, 1)
 
 
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_init(cfg: dict[str, Any], tokenizer_path: str) -> None:
+    data_dir = ROOT / cfg["data_dir"] if not Path(cfg["data_dir"]).is_absolute() else Path(cfg["data_dir"])
+    _WORKER["data"] = SkillData(data_dir, cfg["max_skills"])
+    _WORKER["enc"] = ChatEncoder(Tokenizer.from_file(tokenizer_path))
+    _WORKER["cfg"] = cfg
+
+
+def _worker_epoch(epoch: int) -> list[list[Row]]:
+    return epoch_batches(_WORKER["cfg"], _WORKER["data"], _WORKER["enc"], epoch)
+
+
+def epoch_batches(cfg: dict[str, Any], data: SkillData, enc: ChatEncoder, epoch: int) -> list[list[Row]]:
+    """One epoch's batches; the same for a given seed and epoch wherever they are built."""
+    rng = random.Random(f"{cfg['seed']}:epoch{epoch}:rows")
+    rows = build_rows(enc, data.epoch(epoch, cfg["seed"]), cfg["max_row_tokens"], cfg["no_skill_fraction"], rng)
+    return make_batches(rows, cfg["batch_tokens"], rng)
+
+
+class EpochSource:
+    """Batches per epoch, built here or ahead of time in worker processes (a GPU outruns one CPU core)."""
+
+    def __init__(self, cfg: dict[str, Any], data: SkillData, enc: ChatEncoder, tokenizer_path: Path):
+        self.cfg, self.data, self.enc = cfg, data, enc
+        self.pool, self.pending = None, {}
+        if cfg["prefetch_workers"] > 0:
+            import concurrent.futures
+            import multiprocessing
+
+            self.pool = concurrent.futures.ProcessPoolExecutor(
+                cfg["prefetch_workers"], mp_context=multiprocessing.get_context("spawn"),
+                initializer=_worker_init, initargs=(cfg, str(tokenizer_path)))
+
+    def get(self, epoch: int) -> list[list[Row]]:
+        if self.pool is None:
+            return epoch_batches(self.cfg, self.data, self.enc, epoch)
+        for e in range(epoch, epoch + self.cfg["prefetch_workers"]):
+            if e not in self.pending:
+                self.pending[e] = self.pool.submit(_worker_epoch, e)
+        return self.pending.pop(epoch).result()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+
 def train(cfg: dict[str, Any], command: str = "") -> dict[str, Any]:
     torch.set_num_threads(cfg["threads"])
+    device = torch.device(cfg["device"])
     out_dir = ROOT / cfg["out_dir"] if not Path(cfg["out_dir"]).is_absolute() else Path(cfg["out_dir"])
     out_dir.mkdir(parents=True, exist_ok=True)
     data_dir = ROOT / cfg["data_dir"] if not Path(cfg["data_dir"]).is_absolute() else Path(cfg["data_dir"])
@@ -359,6 +412,7 @@ def train(cfg: dict[str, Any], command: str = "") -> dict[str, Any]:
     torch.manual_seed(cfg["seed"])
     model = Transformer(model_config(cfg))
     init_weights(model, cfg["seed"])
+    model.to(device)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg["weight_decay"]}, {"params": no_decay, "weight_decay": 0.0}],
@@ -366,11 +420,11 @@ def train(cfg: dict[str, Any], command: str = "") -> dict[str, Any]:
     ckpt_path = out_dir / "ckpt.pt"
     state = {"step": 0, "tokens": 0, "target_tokens": 0, "epoch": 0, "batch": 0, "train_time_s": 0.0, "history": []}
     if ckpt_path.exists():
-        ckpt = torch.load(ckpt_path, weights_only=False)
+        ckpt = torch.load(ckpt_path, weights_only=False, map_location=device)
         model.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["optimizer"])
         state = ckpt["state"]
-        torch.set_rng_state(ckpt["torch_rng"])
+        torch.set_rng_state(ckpt["torch_rng"].cpu())
         print(f"resumed from {ckpt_path}: step {state['step']}, {state['tokens']} tokens", flush=True)
     (out_dir / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
     print(f"model: {count_params(model)} parameters, vocab {tok.get_vocab_size()}", flush=True)
@@ -383,21 +437,20 @@ def train(cfg: dict[str, Any], command: str = "") -> dict[str, Any]:
         save_checkpoint(ckpt_path, {"model": model.state_dict(), "optimizer": opt.state_dict(), "state": state,
                                     "torch_rng": torch.get_rng_state(), "config": cfg, "command": command})
 
+    source = EpochSource(cfg, data, enc, out_dir / "tokenizer" / "tokenizer.json")
     model.train()
     last_ckpt = time.monotonic()
     window = {"loss": 0.0, "n": 0, "tokens": 0, "t0": time.monotonic()}
     while progress(cfg, state) < 1.0:
         epoch = state["epoch"]
-        rng = random.Random(f"{cfg['seed']}:epoch{epoch}:rows")
-        rows = build_rows(enc, data.epoch(epoch, cfg["seed"]), cfg["max_row_tokens"], cfg["no_skill_fraction"], rng)
-        batches = make_batches(rows, cfg["batch_tokens"], rng)
+        batches = source.get(epoch)
         while state["batch"] < len(batches) and progress(cfg, state) < 1.0:
             t0 = time.monotonic()
-            batch = collate(batches[state["batch"]], pad_id)
+            batch = collate(batches[state["batch"]], pad_id, device)
             lr = lr_at(cfg, state["step"], progress(cfg, state))
             for g in opt.param_groups:
                 g["lr"] = lr
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg["bf16"]):
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg["bf16"]):
                 loss, n_target = batch_loss(model, batch)
             if n_target == 0:  # nothing to score (only possible with tiny contexts); keep the data order
                 state["batch"] += 1
@@ -430,10 +483,12 @@ def train(cfg: dict[str, Any], command: str = "") -> dict[str, Any]:
                 last_ckpt = time.monotonic()
             if cfg["stop_after_tokens"] and state["tokens"] >= cfg["stop_after_tokens"]:
                 checkpoint()
+                source.close()
                 return {"model": model, "state": state, "tokenizer_dir": out_dir / "tokenizer"}
         if state["batch"] >= len(batches):
             state["epoch"] += 1
             state["batch"] = 0
+    source.close()
     state["final_valid_loss"] = round(valid_loss(model, valid_batches, pad_id), 4) if valid_batches else None
     state["done"] = True
     checkpoint()
@@ -444,7 +499,7 @@ def train(cfg: dict[str, Any], command: str = "") -> dict[str, Any]:
 
 def load_run(out_dir: Path) -> tuple[Transformer, dict[str, Any], dict[str, Any]]:
     """The trained model, its config and its training state from a run folder's checkpoint."""
-    ckpt = torch.load(out_dir / "ckpt.pt", weights_only=False)
+    ckpt = torch.load(out_dir / "ckpt.pt", weights_only=False, map_location="cpu")
     model = Transformer(model_config(ckpt["config"]))
     model.load_state_dict(ckpt["model"])
     return model.eval(), ckpt["config"], {**ckpt["state"], "command": ckpt.get("command", "")}
