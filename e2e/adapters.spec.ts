@@ -14,6 +14,13 @@ async function openApp(page: Page) {
   await expect(page.getByTestId('pack-ready')).toBeVisible();
 }
 
+/** Reload once every library write has committed (the list says "Saving…" until then). */
+async function reloadSaved(page: Page) {
+  await expect(page.getByTestId('library-saved')).toHaveAttribute('data-saved', 'yes');
+  await page.reload();
+  await expect(page.getByTestId('pack-ready')).toBeVisible();
+}
+
 async function makeAdapter(page: Page, count: number) {
   await page.getByRole('button', { name: 'Make adapter' }).click();
   await expect(page.getByTestId('adapter')).toHaveCount(count);
@@ -30,8 +37,7 @@ test('adapters accumulate, survive a reload, rename, delete, export and import',
   await expect(page.getByText(/2 of 4 slots active/)).toBeVisible();
 
   // Saved in IndexedDB: both come back after a reload, still active.
-  await page.reload();
-  await expect(page.getByTestId('pack-ready')).toBeVisible();
+  await reloadSaved(page);
   await expect(adapters).toHaveCount(2);
   await expect(page.getByLabel('Name of branch-names')).toHaveValue('branch-names');
   await expect(page.getByLabel('Name of commit-messages')).toHaveValue('commit-messages');
@@ -74,8 +80,7 @@ test('adapters accumulate, survive a reload, rename, delete, export and import',
   await expect(adapters).toHaveCount(2); // the list has re-rendered before nth(1) is picked
   await adapters.nth(1).getByRole('button', { name: /Delete/ }).click();
   await expect(adapters).toHaveCount(1);
-  await page.reload();
-  await expect(page.getByTestId('pack-ready')).toBeVisible();
+  await reloadSaved(page);
   await expect(adapters).toHaveCount(1);
   await expect(adapters.getByRole('textbox')).toHaveValue('Team branch names');
   await expect(adapters.getByRole('checkbox')).toBeChecked();

@@ -207,6 +207,29 @@ describe('adapter library in the store', () => {
     expect([...library.records.keys()]).toEqual([b.id]);
   });
 
+  it('counts library writes until they commit, and starts a delete before the engine has rebound', async () => {
+    const library = createMemoryLibrary();
+    const { store, e } = await openApp(library);
+    await store.getState().makeAdapter(SKILL('branch-names', 'Branches are feat/KEY-slug.'));
+    const [a] = store.getState().adapters;
+    expect(store.getState().pendingWrites).toBe(0);
+    // The GPU rebind hangs; the deletion must reach storage anyway, and the count says when it has.
+    let release!: () => void;
+    e.setLora = () => new Promise<void>((r) => (release = r));
+    let commit!: () => void;
+    const remove = library.remove.bind(library);
+    library.remove = (id) => new Promise<void>((r) => (commit = r)).then(() => remove(id));
+    const removing = store.getState().removeAdapter(a.id);
+    await Promise.resolve();
+    expect(store.getState().pendingWrites).toBe(1);
+    commit();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(library.records.size).toBe(0);
+    expect(store.getState().pendingWrites).toBe(0);
+    release();
+    await removing;
+  });
+
   it('lists an adapter of another pack or other weights but refuses to switch it on', async () => {
     const library = createMemoryLibrary();
     const old = await openApp(library, {}, retrained(tinyRandom));

@@ -72,6 +72,8 @@ export interface AppState {
   skillNote: string | null;
   /** Messages about the adapter library: saving, loading, import, export, adapters of other packs. */
   libraryNote: string | null;
+  /** Library writes (save, rename, delete) not yet committed to IndexedDB; leaving the page now would lose them. */
+  pendingWrites: number;
   /** The adapter list shows the adapters whose name or skill text match it. */
   adapterQuery: string;
   compare: CompareResult | null;
@@ -136,10 +138,13 @@ export function createAppStore(engine: Engine, options: AppOptions = {}): StoreA
     };
     /** Run a library write; a failure is said in the list and never drops the adapter from the page. */
     const persist = async (doing: string, write: () => Promise<void>) => {
+      set({ pendingWrites: get().pendingWrites + 1 });
       try {
         await write();
       } catch (e) {
         set({ libraryNote: toStorageError(e, doing).message });
+      } finally {
+        set({ pendingWrites: get().pendingWrites - 1 });
       }
     };
     const patchAdapter = (id: string, patch: Partial<AdapterEntry>): AdapterEntry | undefined => {
@@ -186,8 +191,8 @@ export function createAppStore(engine: Engine, options: AppOptions = {}): StoreA
     };
     const addAdapter = async (entry: AdapterEntry, notes: string[], noteKey: 'skillNote' | 'libraryNote') => {
       set({ adapters: [...get().adapters, entry], [noteKey]: notes.join(' ') || null });
-      await persist(`saving "${entry.name}"`, () => library.add(entry));
-      await bindActive();
+      // The write starts first: binding waits on the GPU, and the page may be closed meanwhile.
+      await Promise.all([persist(`saving "${entry.name}"`, () => library.add(entry)), bindActive()]);
     };
     return {
     packStatus: 'idle',
@@ -203,6 +208,7 @@ export function createAppStore(engine: Engine, options: AppOptions = {}): StoreA
     making: false,
     skillNote: null,
     libraryNote: null,
+    pendingWrites: 0,
     adapterQuery: '',
     compare: null,
 
@@ -333,20 +339,17 @@ export function createAppStore(engine: Engine, options: AppOptions = {}): StoreA
         return;
       }
       const entry = patchAdapter(id, { active: !target.active });
-      await bindActive();
-      await saveMeta(entry);
+      await Promise.all([saveMeta(entry), bindActive()]);
     },
 
     async setAdapterScale(id, scale) {
       const entry = patchAdapter(id, { scale });
-      await bindActive();
-      await saveMeta(entry);
+      await Promise.all([saveMeta(entry), bindActive()]);
     },
 
     async removeAdapter(id) {
       set({ adapters: get().adapters.filter((a) => a.id !== id) });
-      await bindActive();
-      await persist('deleting the adapter', () => library.remove(id));
+      await Promise.all([persist('deleting the adapter', () => library.remove(id)), bindActive()]);
     },
 
     async renameAdapter(id, name) {

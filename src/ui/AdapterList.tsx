@@ -1,4 +1,4 @@
-import type { KeyboardEvent } from 'react';
+import { useEffect, type KeyboardEvent } from 'react';
 import { searchAdapters } from '../adapters/persistence';
 import type { AdapterEntry } from '../state/store';
 import { formatBytes } from './format';
@@ -68,6 +68,14 @@ export function AdapterList() {
   const busy = useApp((s) => s.generating || s.making);
   const setQuery = useApp((s) => s.setAdapterQuery);
   const importAdapter = useApp((s) => s.importAdapter);
+  const saving = useApp((s) => s.pendingWrites > 0);
+  useEffect(() => {
+    if (!saving) return;
+    // Closing or reloading the page before IndexedDB commits would lose the change: the browser asks first.
+    const hold = (e: BeforeUnloadEvent) => e.preventDefault();
+    window.addEventListener('beforeunload', hold);
+    return () => window.removeEventListener('beforeunload', hold);
+  }, [saving]);
   if (!ready && adapters.length === 0) return null;
   const active = adapters.filter((a) => a.active && !a.mismatch).length;
   const shown = searchAdapters(adapters, query);
@@ -75,6 +83,9 @@ export function AdapterList() {
     <section className="adapters" aria-label="Adapters">
       <h2>
         Adapters <span className="muted">({active} of {slots} slots active)</span>
+        <span className="muted" data-testid="library-saved" data-saved={saving ? 'no' : 'yes'} aria-live="polite">
+          {saving ? ' Saving…' : ''}
+        </span>
       </h2>
       <div className="library-actions">
         {adapters.length > 1 && (
