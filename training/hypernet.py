@@ -142,13 +142,14 @@ def compose_slots(adapters: list[dict[str, tuple[torch.Tensor, torch.Tensor]]], 
     return out
 
 
-def save_hypernet(model: Hypernetwork, path, chunk_tokens: int, provenance: dict) -> None:
-    """Config in the safetensors __metadata__; chunkTokens is the skill encoder's chunk length, shared with training."""
+def save_hypernet(model: Hypernetwork, path, chunk_tokens: int, provenance: dict, dtype: torch.dtype = torch.float32) -> None:
+    """Config in the safetensors __metadata__; chunkTokens is the skill encoder's chunk length, shared with training.
+    dtype float16 halves the file (the app widens it to f32 at load; the values are then the fp16-rounded ones)."""
     from safetensors.torch import save_file
 
     meta = {"format": HYPERNET_FORMAT, "formatVersion": str(HYPERNET_FORMAT_VERSION), "config": model.config.to_json(),
             "chunkTokens": str(chunk_tokens), "provenance": json.dumps(provenance)}
-    save_file({k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()}, str(path), metadata=meta)
+    save_file({k: v.detach().to(dtype).cpu().contiguous() for k, v in model.state_dict().items()}, str(path), metadata=meta)
 
 
 def load_hypernet(path) -> Hypernetwork:

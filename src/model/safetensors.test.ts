@@ -72,6 +72,32 @@ describe('parseSafetensors', () => {
     for (const t of f.tensors.values()) expect(f.float32(t.name).length).toBe(t.shape.reduce((n, d) => n * d, 1));
   });
 
+  it('widens F16 and BF16 tensors to f32 (IEEE bit patterns: normal, subnormal, signed zero, infinity, largest)', () => {
+    const f16 = [0x3c00, 0xc000, 0x3555, 0x0001, 0x03ff, 0x8000, 0x7bff, 0x7c00, 0xfc00];
+    const f16Values = [1, -2, 0.333251953125, 2 ** -24, 1023 * 2 ** -24, -0, 65504, Infinity, -Infinity];
+    const bf16 = [0x3f80, 0xc040, 0x3eab, 0x0001, 0x7f7f];
+    const bf16Values = [1, -3, 0.333984375, 2 ** -133, 3.3895313892515355e38];
+    const data = new Uint8Array(2 * (f16.length + bf16.length) + 1); // the odd byte leaves `b` unaligned
+    const view = new DataView(data.buffer);
+    f16.forEach((h, i) => view.setUint16(2 * i, h, true));
+    bf16.forEach((h, i) => view.setUint16(2 * f16.length + 1 + 2 * i, h, true));
+    const file = parseSafetensors(
+      build(
+        {
+          a: { dtype: 'F16', shape: [f16.length], data_offsets: [0, 2 * f16.length] },
+          b: { dtype: 'BF16', shape: [bf16.length], data_offsets: [2 * f16.length + 1, data.length] },
+        },
+        data,
+      ),
+      'test.safetensors',
+    );
+    expect(Array.from(file.float32('a'))).toEqual(f16Values);
+    expect(Object.is(file.float32('a')[5], -0)).toBe(true);
+    expect(Array.from(file.float32('b'))).toEqual(Array.from(Float32Array.from(bf16Values)));
+    const nan = parseSafetensors(build({ n: { dtype: 'F16', shape: [1], data_offsets: [0, 2] } }, new Uint8Array([0x01, 0x7e])), 'test.safetensors');
+    expect(Number.isNaN(nan.float32('n')[0])).toBe(true);
+  });
+
   it('names the file and the tensor in its errors', () => {
     const four = new Uint8Array(new Float32Array([1, 2, 3, 4]).buffer);
     expect(parseError(new Uint8Array(4)).code).toBe('truncated');
@@ -89,7 +115,7 @@ describe('parseSafetensors', () => {
     expect(parseError(overlap).message).toMatch(/tensors "a" and "b" overlap/);
     expect(parseError(build({ __metadata__: { n: 3 } })).message).toMatch(/__metadata__\.n is not a string/);
     const ints = parseSafetensors(build({ i: { dtype: 'I32', shape: [4], data_offsets: [0, 16] } }, four), 'test.safetensors');
-    expect(() => ints.float32('i')).toThrow(/tensor "i" is I32, expected F32/);
+    expect(() => ints.float32('i')).toThrow(/tensor "i" is I32, expected F32, F16 or BF16/);
     expect(() => ints.float32('nope')).toThrow(/no tensor "nope"/);
   });
 });

@@ -99,12 +99,37 @@ export function parseSafetensors(bytes: Uint8Array, fileName = 'safetensors file
     float32(name: string): Float32Array {
       const t = tensors.get(name);
       if (!t) throw new PackError('manifest-invalid', `${fileName}: no tensor "${name}"`, fileName);
-      if (t.dtype !== 'F32') throw new PackError('manifest-invalid', `${fileName}: tensor "${name}" is ${t.dtype}, expected F32`, fileName);
       const offset = bytes.byteOffset + t.begin;
+      if (t.dtype === 'F16' || t.dtype === 'BF16') {
+        // Half-precision files (hypernetworks stored at half size) are widened to f32 here, once, at load.
+        const half = new DataView(bytes.buffer, offset, t.end - t.begin);
+        const out = new Float32Array((t.end - t.begin) / 2);
+        const widen = t.dtype === 'F16' ? f16ToF32 : bf16ToF32;
+        for (let i = 0; i < out.length; i++) out[i] = widen(half.getUint16(2 * i, true));
+        return out;
+      }
+      if (t.dtype !== 'F32') throw new PackError('manifest-invalid', `${fileName}: tensor "${name}" is ${t.dtype}, expected F32, F16 or BF16`, fileName);
       const length = (t.end - t.begin) / 4;
       // A Float32Array view needs 4-byte alignment (a Node Buffer from the shared pool may lack it); every browser is little-endian.
       if (offset % 4 === 0) return new Float32Array(bytes.buffer, offset, length);
       return new Float32Array(bytes.slice(t.begin, t.end).buffer);
     },
   };
+}
+
+/** IEEE 754 binary16 bits to a number: sign, 5-bit exponent (bias 15), 10-bit fraction; subnormals, inf and NaN. */
+export function f16ToF32(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+/** bfloat16 bits to a number: the top half of an f32. */
+export function bf16ToF32(h: number): number {
+  const view = new DataView(new ArrayBuffer(4));
+  view.setUint32(0, h << 16);
+  return view.getFloat32(0);
 }

@@ -69,3 +69,27 @@ def test_file_round_trip():
         for m, (a, b) in h(x).items():
             a2, b2 = again(x)[m]
             assert torch.equal(a, a2) and torch.equal(b, b2)
+
+
+def test_half_precision_file_holds_the_rounded_weights():
+    """A float16 file is half the size and loads as the fp16-rounded weights, whatever reads it (the app widens too)."""
+    from safetensors import safe_open
+
+    h = make()
+    with tempfile.TemporaryDirectory() as d:
+        full, half = Path(d) / "f32.safetensors", Path(d) / "f16.safetensors"
+        save_hypernet(h, full, 64, {"seed": 0})
+        save_hypernet(h, half, 64, {"seed": 0}, dtype=torch.float16)
+        assert half.stat().st_size < 0.55 * full.stat().st_size
+        with safe_open(str(half), "pt") as f:
+            assert all(f.get_tensor(k).dtype == torch.float16 for k in f.keys())
+        again = load_hypernet(half)
+    rounded = make()
+    with torch.no_grad():
+        for p in rounded.parameters():
+            p.copy_(p.half().float())
+    x = torch.randn(1, 2, 4, 32)
+    with torch.no_grad():
+        for m, (a, b) in rounded(x).items():
+            a2, b2 = again(x)[m]
+            assert torch.equal(a, a2) and torch.equal(b, b2)
