@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // The skill benchmark on the shipped browser path (docs/benchmark.md).
 // npm run bench:skills -- --out bench/results/skills.json [--skills DIR] [--pack ID] [--limit N] [--backend webgpu|wasm]
-// Chromium answers every case under each condition with the pack's own hypernetwork; the family checkers
-// (Python, training/skills) then score the answers, and the PyTorch reference runs the same cases so the
-// JSON also reports how often the two paths gave the same answer.
+//     [--hypernet FILE]...
+// Chromium answers every case under each condition with the pack's own hypernetwork, or with each --hypernet file
+// in turn (one per training seed: the pack is served again with that file in place of its own); the family
+// checkers (Python, training/skills) then score the answers, and the PyTorch reference runs the same cases with
+// the same files, so the JSON also reports how often the two paths gave the same answer.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openHarness, root } from './browser.mjs';
@@ -18,6 +21,7 @@ const { values: args } = parseArgs({
     limit: { type: 'string', default: '25' },
     backend: { type: 'string', default: 'webgpu' },
     seed: { type: 'string', default: '0' },
+    hypernet: { type: 'string', multiple: true, default: [] },
     'max-new-tokens': { type: 'string', default: '48' },
   },
 });
@@ -32,28 +36,56 @@ const planArgs = ['-m', 'training.bench_skills', '--pack', `public/models/${args
 if (args.skills) planArgs.push('--skills', args.skills);
 const plan = JSON.parse(python(planArgs));
 
+/** The built pack (dist/models/ID) served again under another id with `file` as its hypernetwork; returns that id. */
+function packWithHypernet(file, i) {
+  const from = join(root, 'dist/models', args.pack);
+  const id = `${args.pack}.bench-hypernet-${i}`;
+  const to = join(root, 'dist/models', id);
+  rmSync(to, { recursive: true, force: true });
+  mkdirSync(to, { recursive: true });
+  for (const name of readdirSync(from)) if (name !== 'manifest.json') copyFileSync(join(from, name), join(to, name));
+  const bytes = readFileSync(resolve(root, file));
+  const manifest = JSON.parse(readFileSync(join(from, 'manifest.json'), 'utf8'));
+  const entry = manifest.files.find((f) => f.role === 'hypernet');
+  if (!entry) throw new Error(`${args.pack} has no hypernetwork entry to replace`);
+  writeFileSync(join(to, entry.name), bytes);
+  Object.assign(entry, { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
+  writeFileSync(join(to, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  return id;
+}
+
+const runs = args.hypernet.length ? args.hypernet.map((file, i) => ({ file, id: packWithHypernet(file, i) })) : [{ file: null, id: args.pack }];
 const { page, close } = await openHarness({ webgpu: args.backend !== 'wasm' });
 const t0 = Date.now();
 try {
-  const info = await page.evaluate(([url, b]) => window.harness.loadPack(url, b), [`/models/${args.pack}/`, args.backend]);
-  const made = {};
-  for (const [id, text] of Object.entries(plan.skills)) made[id] = await page.evaluate(([i, t]) => window.harness.makeAdapter(i, t), [id, text]);
-  const outputs = [];
-  for (const job of plan.jobs) {
-    await page.evaluate((ids) => window.harness.bindAdapters(ids), job.adapters);
-    const gen = await page.evaluate(([m, n]) => window.harness.generate(m, n), [job.messages, Number(args['max-new-tokens'])]);
-    outputs.push({ case_id: job.case_id, condition: job.condition, output: gen.text });
+  const results = [];
+  let backend = null;
+  for (const run of runs) {
+    const info = await page.evaluate(([url, b]) => window.harness.loadPack(url, b), [`/models/${run.id}/`, args.backend]);
+    backend = info.backend;
+    const made = {};
+    for (const [id, text] of Object.entries(plan.skills)) made[id] = await page.evaluate(([i, t]) => window.harness.makeAdapter(i, t), [id, text]);
+    const outputs = [];
+    for (const job of plan.jobs) {
+      await page.evaluate((ids) => window.harness.bindAdapters(ids), job.adapters);
+      const gen = await page.evaluate(([m, n]) => window.harness.generate(m, n), [job.messages, Number(args['max-new-tokens'])]);
+      outputs.push({ case_id: job.case_id, condition: job.condition, output: gen.text });
+    }
+    results.push({ hypernet: run.file ?? `${args.pack}/hypernet.safetensors`, outputs, adapters: made });
+    console.error(`${run.file ?? args.pack}: ${plan.jobs.length} jobs (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
   const rawPath = args.out.replace(/\.json$/, '.outputs.json');
   mkdirSync(dirname(resolve(root, args.out)), { recursive: true });
-  writeFileSync(resolve(root, rawPath), JSON.stringify({ backend: info.backend, outputs, adapters: made }));
+  writeFileSync(resolve(root, rawPath), JSON.stringify({ backend, runs: results }));
   // Score with the family checkers and run the PyTorch reference on the same plan for agreement.
   const scoreArgs = ['-m', 'training.bench_skills', '--pack', `public/models/${args.pack}`, '--limit', args.limit, '--seed', args.seed,
     '--browser-outputs', rawPath, '--out', args.out, '--max_new_tokens', args['max-new-tokens'], '--command', `npm run bench:skills -- ${process.argv.slice(2).join(' ')}`];
   if (args.skills) scoreArgs.push('--skills', args.skills);
+  if (args.hypernet.length) scoreArgs.push('--hypernets', ...args.hypernet);
   python(scoreArgs);
   const result = JSON.parse(readFileSync(resolve(root, args.out), 'utf8'));
   console.log(JSON.stringify({ agreement: result.browser_vs_python_agreement, wall_s: (Date.now() - t0) / 1000 }));
 } finally {
   await close();
+  for (const run of runs) if (run.file) rmSync(join(root, 'dist/models', run.id), { recursive: true, force: true });
 }

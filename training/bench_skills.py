@@ -150,6 +150,29 @@ def mean_std(per_seed: list[dict]) -> dict:
     return out
 
 
+def browser_result(browser: dict, cases: list[dict], plan: dict, reference_outputs: list[list[str]], reference: dict) -> dict:
+    """Score the browser's answers (one run per hypernetwork file, in the order of --hypernets) and compare each
+    run's answers with the PyTorch reference's answers made with the same file."""
+    if len(browser["runs"]) != len(reference_outputs):
+        raise SystemExit(f"the browser ran {len(browser['runs'])} hypernetwork(s), the reference {len(reference_outputs)}")
+    per_seed, same = [], []
+    for run, ref in zip(browser["runs"], reference_outputs):
+        answers = {(o["case_id"], o["condition"]): o["output"] for o in run["outputs"]}
+        outputs = [answers[(j["case_id"], j["condition"])] for j in plan["jobs"]]
+        per_seed.append(score_plan(cases, plan, outputs))
+        same.append([first_line_answer(a) == first_line_answer(b) for a, b in zip(outputs, ref)])
+    flat = [x for run in same for x in run]
+    return {
+        "path": f"browser ({browser['backend']})",
+        "conditions": mean_std(per_seed),
+        "pytorch_reference": reference,
+        "browser_vs_python_agreement": {
+            "same_answer": sum(flat) / max(1, len(flat)), "n_jobs": len(flat),
+            "per_hypernet": [sum(run) / max(1, len(run)) for run in same],
+        },
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pack", type=Path, required=True)
@@ -176,12 +199,11 @@ def main() -> None:
         json.dump(plan, sys.stdout)
         return
     runner = Runner(args.pack, args.max_new_tokens)
-    per_seed, reference_outputs = [], None
+    per_seed, reference_outputs = [], []
     for path in hypernets or [None]:
         net = load_hypernet(path) if path else None
         outputs = run_plan(runner, net, chunk_tokens_of(path) if path else 0, plan)
-        if reference_outputs is None:
-            reference_outputs = outputs
+        reference_outputs.append(outputs)
         per_seed.append(score_plan(cases, plan, outputs))
         print(f"{path}: done ({time.time() - t0:.0f}s)", file=sys.stderr, flush=True)
     result = {
@@ -192,16 +214,7 @@ def main() -> None:
         "conditions": mean_std(per_seed),
     }
     if args.browser_outputs:
-        browser = json.loads(args.browser_outputs.read_text())
-        answers = {(o["case_id"], o["condition"]): o["output"] for o in browser["outputs"]}
-        outputs = [answers[(j["case_id"], j["condition"])] for j in plan["jobs"]]
-        same = [first_line_answer(a) == first_line_answer(b) for a, b in zip(outputs, reference_outputs)]
-        result.update({
-            "path": f"browser ({browser['backend']})",
-            "conditions": mean_std([score_plan(cases, plan, outputs)]),
-            "pytorch_reference": result["conditions"],
-            "browser_vs_python_agreement": {"same_answer": sum(same) / max(1, len(same)), "n_jobs": len(same)},
-        })
+        result.update(browser_result(json.loads(args.browser_outputs.read_text()), cases, plan, reference_outputs, result["conditions"]))
     result.update({
         "command": args.command or " ".join(["python", "-m", "training.bench_skills", *sys.argv[1:]]),
         "seed": args.seed,

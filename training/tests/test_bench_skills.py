@@ -1,0 +1,53 @@
+"""Scoring of the browser benchmark's answers: one run per hypernetwork file, each compared with the PyTorch
+answers made with the same file."""
+from __future__ import annotations
+
+import pytest
+
+from training.bench_skills import browser_result, make_plan
+
+
+def cases() -> list[dict]:
+    def case(i: int, skill: str, expected: str) -> dict:
+        return {"case_id": f"{skill}-{i}", "split": "external", "skill_id": skill, "family": skill, "params": {},
+                "skill_md": f"---\nname: {skill}\n---\nRule {skill}", "messages": [{"role": "user", "content": f"in {i}"}],
+                "expected": expected, "length_bucket": "short"}
+    return [case(0, "a", "yes"), case(1, "a", "no"), case(0, "b", "up")]
+
+
+def answers(plan: dict, right: set[tuple[str, str]]) -> list[str]:
+    """The gold answer for the (case, condition) jobs in `right`, a wrong one elsewhere."""
+    gold = {c["case_id"]: c["expected"] for c in cases()}
+    return [gold[j["case_id"]] if (j["case_id"], j["condition"]) in right else "wrong" for j in plan["jobs"]]
+
+
+def test_each_run_is_scored_and_compared_with_its_own_reference() -> None:
+    cs = cases()
+    plan = make_plan(cs, ["base", "adapter"], seed=0)
+    seed0 = answers(plan, {("a-0", "adapter"), ("a-1", "adapter"), ("b-0", "adapter")})
+    seed1 = answers(plan, {("a-0", "adapter")})
+    # The browser agrees with the reference on every job of run 0 and on all but one job of run 1.
+    browser1 = list(seed1)
+    browser1[[j["case_id"] for j in plan["jobs"]].index("b-0")] = "drift\nsecond line"
+    runs = [{"outputs": [{"case_id": j["case_id"], "condition": j["condition"], "output": o} for j, o in zip(plan["jobs"], out)]}
+            for out in (seed0, browser1)]
+    result = browser_result({"backend": "wasm", "runs": runs}, cs, plan, [seed0, seed1], reference={"x": 1})
+
+    adapter = result["conditions"]["adapter"]["external"]["pass_rate"]
+    assert adapter["seeds"] == [1.0, pytest.approx(1 / 3)]
+    assert adapter["mean"] == pytest.approx(2 / 3)
+    assert adapter["std"] == pytest.approx(1 / 3)
+    assert result["conditions"]["base"]["external"]["pass_rate"]["mean"] == 0.0
+    agreement = result["browser_vs_python_agreement"]
+    assert agreement["n_jobs"] == 2 * len(plan["jobs"])
+    assert agreement["per_hypernet"] == [1.0, pytest.approx(5 / 6)]
+    assert agreement["same_answer"] == pytest.approx(11 / 12)
+    assert result["path"] == "browser (wasm)" and result["pytorch_reference"] == {"x": 1}
+
+
+def test_a_run_count_that_differs_from_the_reference_is_refused() -> None:
+    cs = cases()
+    plan = make_plan(cs, ["base"], seed=0)
+    run = {"outputs": [{"case_id": j["case_id"], "condition": j["condition"], "output": ""} for j in plan["jobs"]]}
+    with pytest.raises(SystemExit, match="ran 1 hypernetwork"):
+        browser_result({"backend": "wasm", "runs": [run]}, cs, plan, [[""] * 3, [""] * 3], reference={})
