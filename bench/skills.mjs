@@ -7,8 +7,7 @@
 // checkers (Python, training/skills) then score the answers, and the PyTorch reference runs the same cases with
 // the same files, so the JSON also reports how often the two paths gave the same answer.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openHarness, root } from './browser.mjs';
@@ -36,21 +35,22 @@ const planArgs = ['-m', 'training.bench_skills', '--pack', `public/models/${args
 if (args.skills) planArgs.push('--skills', args.skills);
 const plan = JSON.parse(python(planArgs));
 
-/** The built pack (dist/models/ID) served again under another id with `file` as its hypernetwork; returns that id. */
+/**
+ * The built pack (dist/models/ID) served again under another id with `file` as its hypernetwork; returns that id.
+ * Its other files are links to the built pack's; training.export.add_hypernet checks the file against the pack,
+ * copies it in and lists it in the manifest (both real files here, so the original pack is left untouched).
+ */
 function packWithHypernet(file, i) {
   const from = join(root, 'dist/models', args.pack);
   const id = `${args.pack}.bench-hypernet-${i}`;
   const to = join(root, 'dist/models', id);
   rmSync(to, { recursive: true, force: true });
   mkdirSync(to, { recursive: true });
-  for (const name of readdirSync(from)) if (name !== 'manifest.json') copyFileSync(join(from, name), join(to, name));
-  const bytes = readFileSync(resolve(root, file));
   const manifest = JSON.parse(readFileSync(join(from, 'manifest.json'), 'utf8'));
-  const entry = manifest.files.find((f) => f.role === 'hypernet');
-  if (!entry) throw new Error(`${args.pack} has no hypernetwork entry to replace`);
-  writeFileSync(join(to, entry.name), bytes);
-  Object.assign(entry, { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
-  writeFileSync(join(to, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  const own = new Set(manifest.files.filter((f) => f.role === 'hypernet').map((f) => f.name));
+  for (const name of readdirSync(from)) if (name !== 'manifest.json' && !own.has(name)) symlinkSync(join(from, name), join(to, name));
+  copyFileSync(join(from, 'manifest.json'), join(to, 'manifest.json'));
+  python(['-m', 'training.export.add_hypernet', '--pack', to, '--hypernet', resolve(root, file)]);
   return id;
 }
 

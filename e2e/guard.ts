@@ -2,17 +2,17 @@ import { expect, test as base } from '@playwright/test';
 
 /**
  * Every page test also fails on an uncaught page error, a Content-Security-Policy violation, or a request that
- * leaves the page's origin (the app talks to nothing else unless the user types a pack URL; the tests' typed URLs
- * are on the same origin).
+ * leaves the app's origin (baseURL): the app talks to nothing else unless the user types a pack URL, and the
+ * tests' typed URLs are on that origin.
  */
 export const test = base.extend<{ guard: void }>({
   guard: [
-    async ({ page }, use) => {
+    async ({ page, baseURL }, use) => {
       const problems: string[] = [];
+      const origin = new URL(baseURL!).origin;
       page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
       page.on('request', (r) => {
         const url = new URL(r.url());
-        const origin = new URL(page.url() === 'about:blank' ? 'http://localhost:4173/' : page.url()).origin;
         if (/^(https?|wss?):$/.test(url.protocol) && url.origin !== origin) problems.push(`request off the origin: ${r.url()}`);
       });
       await page.addInitScript(() => {
