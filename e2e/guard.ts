@@ -15,11 +15,22 @@ export const test = base.extend<{ guard: void }>({
         const url = new URL(r.url());
         if (/^(https?|wss?):$/.test(url.protocol) && url.origin !== origin) problems.push(`request off the origin: ${r.url()}`);
       });
+      // Violations are relayed through the console as they happen (pages the test leaves) and also kept in the page,
+      // read at the end, so one raised in the test's last moments is not lost in transit.
       await page.addInitScript(() => {
-        document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+        const seen: string[] = ((window as unknown as { __cspViolations: string[] }).__cspViolations = []);
+        document.addEventListener('securitypolicyviolation', (e) => {
+          const text = `CSP violation: ${e.violatedDirective} ${e.blockedURI}`;
+          seen.push(text);
+          console.error(text);
+        });
       });
       page.on('console', (m) => m.text().startsWith('CSP violation') && problems.push(m.text()));
       await use();
+      const last = await page
+        .evaluate(() => (window as unknown as { __cspViolations?: string[] }).__cspViolations ?? [])
+        .catch(() => [] as string[]); // the page may be closed or crashed on purpose
+      for (const v of last) if (!problems.includes(v)) problems.push(v);
       expect(problems).toEqual([]);
     },
     { auto: true },

@@ -4,7 +4,9 @@ python -m training.train_hypernet --config training/configs/hypernet-small.json 
 torchrun --nproc_per_node=N -m training.train_hypernet --config ... [--device cuda]   # data parallel, docs/training-gpu.md
 
 Student = base + LoRA generated from the skill text, with the skill NOT in context; loss = cross-entropy on
-the gold answers + an anchor term (KL to the base model on conversations of other skills, so an adapter
+the gold answers + (kl_weight > 0) KL to the skill-in-context teacher on the answer tokens, on the examples the
+teacher answers right (teacher_gate "correct"; "all": every example), its top-k distributions cached once
+(training/teacher.py) + an anchor term (KL to the base model on conversations of other skills, so an adapter
 leaves unrelated prompts alone). Some steps put 2-3 skills' adapters in separate slots at once, training
 each on its own skill's answers, so that adapters accumulate. The base is frozen, so skill encodings are
 computed once and cached. Checkpoints every few minutes and resumes from the last one.
@@ -16,6 +18,7 @@ across ranks and the learning rate is not scaled. Rank 0 logs and writes the che
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -34,6 +37,7 @@ from .conversations import encode_conversation, load_tokenizer
 from .export.pack import git_commit, load_pack_model, lora_spec_of
 from .hypernet import HypernetConfig, Hypernetwork, save_hypernet
 from .skill_encoder import encode_skill
+from .teacher import build_targets, cache_key, load_or_build, topk_kl
 
 
 @dataclass
@@ -59,6 +63,10 @@ class TrainConfig:
     multi_slot_prob: float = 0.3
     anchor_weight: float = 0.5
     anchor_every: int = 2
+    ce_weight: float = 1.0  # cross-entropy on the gold answers (0 with kl_weight > 0: distillation only)
+    kl_weight: float = 0.0  # KL to the skill-in-context teacher; 0: off
+    kl_topk: int = 16
+    teacher_gate: str = "correct"  # "correct": only examples the teacher answers right; "all"
     checkpoint_minutes: float = 5.0
     log_every: int = 20
     max_skills: int = 0  # 0: all train skills
@@ -124,13 +132,25 @@ class Data:
             cache.parent.mkdir(parents=True, exist_ok=True)
             torch.save(self.enc, cache)
         self.examples: list[tuple[int, list[int], list[bool]]] = []
+        conversations = []  # for the teacher: (skill text, messages, answer tokens the student sees)
         for t in load_records(Path(cfg.data) / "train.jsonl"):
             if t.get("subset", "train") != "train" or t["skill_id"] not in index:
                 continue
             ids, mask = encode_conversation(tok, t["messages"])
             ids, mask = ids[: cfg.max_seq], mask[: cfg.max_seq]
-            if any(mask):
+            if any(mask[1:]):
                 self.examples.append((index[t["skill_id"]], ids, mask))
+                if cfg.kl_weight > 0:
+                    conversations.append((t["skill_id"], t["messages"], sum(mask[1:])))
+        self.teacher = None
+        if cfg.kl_weight > 0:
+            md = {s["skill_id"]: s for s in skills}
+            data_sha = hashlib.sha256((Path(cfg.data) / "train.jsonl").read_bytes()).hexdigest()[:12]
+            key = cache_key(manifest["id"], weights_sha, data_sha, len(skills), cfg.max_skills, len(conversations), cfg.max_seq, cfg.kl_topk)
+            self.teacher = load_or_build(cache_dir / f"teacher-{manifest['id']}-{key}.pt", lambda: build_targets(
+                base, tok, [(skill_markdown(md[sid]), msgs, n) for sid, msgs, n in conversations], cfg.kl_topk,
+                manifest["generation"]["contextLength"], set(manifest["generation"]["eosTokenIds"]), log=say))
+            say(f"teacher: {len(conversations)} examples, right on {self.teacher.correct.float().mean():.1%}")
         self.by_skill: dict[int, list[int]] = {}
         for j, (si, _, _) in enumerate(self.examples):
             self.by_skill.setdefault(si, []).append(j)
@@ -169,8 +189,25 @@ def lr_at(step: int, cfg: TrainConfig, minutes: float = 0.0) -> float:
     return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def draw(data: Data, rng: random.Random, n: int) -> list[tuple[int, list[int], list[bool]]]:
-    return [data.examples[rng.randrange(len(data.examples))] for _ in range(n)]
+def draw(data: Data, rng: random.Random, n: int) -> list[int]:
+    """n example indices."""
+    return [rng.randrange(len(data.examples)) for _ in range(n)]
+
+
+def teacher_term(data: Data, picked: list[int], batch: list[tuple[int, list[int], list[bool]]], logits: torch.Tensor, gate: str) -> torch.Tensor:
+    """KL(teacher || student) on the answer tokens of the batch's gated examples (logits: the student's, answer
+    rows in batch order); 0 when no example of the batch passes the gate."""
+    keep, idx, logp = [], [], []
+    for j, (_, _, mask) in zip(picked, batch):
+        n = sum(mask[1:])
+        i, lp = data.teacher.rows(j, n)
+        idx.append(i)
+        logp.append(lp)
+        keep.append(torch.full((n,), gate == "all" or bool(data.teacher.correct[j])))
+    keep_rows = torch.cat(keep).to(logits.device)
+    if not keep_rows.any():
+        return logits.sum() * 0
+    return topk_kl(logits[keep_rows], torch.cat(idx).to(logits.device)[keep_rows], torch.cat(logp).to(logits.device)[keep_rows])
 
 
 def setup(cfg: TrainConfig) -> tuple[torch.device, int, int]:
@@ -259,6 +296,7 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
     pad_id = tok.pad_token_id if tok.pad_token_id is not None else 0
     t_start, t_ckpt = time.time(), time.time()
     anchor = torch.tensor(0.0)  # last anchor term computed (it runs every anchor_every steps)
+    kl = torch.tensor(0.0)
     trained_s = log[-1]["elapsed_s"] if log else 0.0
 
     def save() -> None:
@@ -270,7 +308,8 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
     while step < cfg.max_steps and agree((time.time() - t_start) / 60 < cfg.max_minutes, device, world):
         for g in opt.param_groups:
             g["lr"] = lr_at(step, cfg, rank0_value((time.time() - t_start) / 60, device, world))
-        batch = draw(data, rng, cfg.batch_size)
+        picked = draw(data, rng, cfg.batch_size)
+        batch = [data.examples[j] for j in picked]
         own = [b[0] for b in batch]
         # Extra slots: other skills' adapters active at the same time (accumulation), or empty slots.
         n_slots = 1 + (rng.randint(1, min(2, lora.slots - 1)) if rng.random() < cfg.multi_slot_prob else 0)
@@ -287,10 +326,13 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
         inputs, targets, sel = ids[:, :-1], ids[:, 1:], mask[:, 1:]
         logits, _, _ = base(inputs, attn_mask=attn[:, :-1], lora=adapters, logit_mask=sel)
         ce = F.cross_entropy(logits, targets[sel])
-        loss = ce
+        loss = cfg.ce_weight * ce
+        if data.teacher is not None:
+            kl = teacher_term(data, picked, batch, logits, cfg.teacher_gate)
+            loss = loss + cfg.kl_weight * kl
         if cfg.anchor_weight > 0 and step % cfg.anchor_every == 0:
             # Conversations of other skills: with this adapter the model should answer as the base does.
-            other = draw(data, rng, len(batch))
+            other = [data.examples[j] for j in draw(data, rng, len(batch))]
             oids = pad([o[1] for o in other], pad_id)
             omask = pad([o[2] for o in other], False)[:, 1:]
             oattn = pad([[1] * len(o[1]) for o in other], 0)[:, :-1]
@@ -305,13 +347,13 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
         opt.step()
         step += 1
         if step % cfg.log_every == 0:
-            losses = torch.stack([ce.detach(), anchor.detach()])
+            losses = torch.stack([ce.detach(), anchor.detach(), kl.detach()])
             if world > 1:
                 dist.all_reduce(losses)
                 losses /= world  # mean over ranks
             if rank == 0:
-                ce_mean, anchor_mean = losses.tolist()
-                log.append({"step": step, "ce": round(ce_mean, 4), "anchor": round(anchor_mean, 4), "lr": opt.param_groups[0]["lr"],
+                ce_mean, anchor_mean, kl_mean = losses.tolist()
+                log.append({"step": step, "ce": round(ce_mean, 4), "anchor": round(anchor_mean, 4), "kl": round(kl_mean, 4), "lr": opt.param_groups[0]["lr"],
                             "elapsed_s": round(trained_s + time.time() - t_start, 1)})
                 say(json.dumps(log[-1]))
         if rank == 0 and (time.time() - t_ckpt) / 60 > cfg.checkpoint_minutes:

@@ -77,8 +77,8 @@ def fixed_draw(data, rng, n):
     The four have the same number of answer tokens, so the mean over ranks of each rank's mean-per-token loss
     (what DDP's averaged gradient descends) equals the mean-per-token loss over the union batch."""
     by_tokens: dict[int, list] = {}
-    for example in data.examples:
-        by_tokens.setdefault(sum(example[2][1:]), []).append(example)
+    for j, example in enumerate(data.examples):
+        by_tokens.setdefault(sum(example[2][1:]), []).append(j)
     four = next(v for n_tokens, v in sorted(by_tokens.items()) if n_tokens > 0 and len(v) >= 4)[:4]
     rank = int(os.environ.get("RANK", 0))
     return four[rank * n:(rank + 1) * n]

@@ -1,0 +1,127 @@
+"""The skill-in-context teacher for hypernetwork training: the frozen base answering each training conversation with
+the skill text in its context (a system turn). Its next-token distributions on the answer tokens are what the
+student (base + generated adapter, skill not in context) is pulled towards by the KL term of train_hypernet.
+
+The teacher's sequences are the skill plus the conversation, several times longer than the student's, so they are
+run once and cached: per answer token the top-k log-probabilities and token ids (the rest of the vocabulary is one
+"other" bucket, so the KL is exact on the coarsened distribution), and per example whether the teacher's greedy
+tokens equal the gold answer on every answer token (the KL is applied where the teacher is right: where it pays).
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from .conversations import encode_conversation, with_skill
+from .model import Transformer
+
+
+@dataclass
+class TeacherTargets:
+    """Answer tokens of every example, concatenated in example order: row offsets[j] .. offsets[j+1] are example j's."""
+
+    idx: torch.Tensor  # [N, k] int32 top-k token ids
+    logp: torch.Tensor  # [N, k] float16 top-k log-probabilities
+    offsets: torch.Tensor  # [n_examples + 1] int64
+    correct: torch.Tensor  # [n_examples] bool: greedy teacher == gold on every answer token it scored
+
+    def rows(self, example: int, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The first n answer tokens of an example (the student may see fewer than the teacher scored)."""
+        start = int(self.offsets[example])
+        if n > int(self.offsets[example + 1]) - start:
+            raise ValueError(f"example {example}: the student has {n} answer tokens, the teacher scored fewer")
+        return self.idx[start:start + n].long(), self.logp[start:start + n].float()
+
+
+def teacher_sequence(tok, messages: list[dict], skill_md: str, student_answers: int, context: int) -> tuple[list[int], list[bool]]:
+    """Ids and answer mask of the conversation with the skill in context, cut right after the student's last answer
+    token and, when still longer than the context, from the left (the newest tokens are kept, as in the app)."""
+    ids, mask = encode_conversation(tok, with_skill(messages, skill_md))
+    seen, end = 0, len(ids)
+    for j, m in enumerate(mask):
+        if m:
+            seen += 1
+            if seen == student_answers:
+                end = j + 1
+                break
+    ids, mask = ids[:end], mask[:end]
+    if len(ids) > context:
+        ids, mask = ids[-context:], mask[-context:]
+    return ids, mask
+
+
+@torch.no_grad()
+def build_targets(base: Transformer, tok, conversations: list[tuple[str, list[dict], int]], k: int, context: int,
+                  eos_ids: set[int], batch_tokens: int = 8192, log=print) -> TeacherTargets:
+    """conversations: (skill_md, messages, number of answer tokens the student sees) per example. The correctness
+    flag skips answer tokens that follow an end-of-turn token (the template's newline after it: decoding has
+    stopped there)."""
+    seqs = [teacher_sequence(tok, msgs, md, n, context) for md, msgs, n in conversations]
+    order = sorted(range(len(seqs)), key=lambda j: len(seqs[j][0]))
+    per_idx: list[torch.Tensor | None] = [None] * len(seqs)
+    per_logp: list[torch.Tensor | None] = [None] * len(seqs)
+    correct = torch.zeros(len(seqs), dtype=torch.bool)
+    pad = tok.pad_token_id if tok.pad_token_id is not None else 0
+    t0, done, i = time.time(), 0, 0
+    while i < len(order):
+        # Batches of similar length, about batch_tokens tokens each (sorted ascending, so the last is the longest).
+        j = i + 1
+        while j < len(order) and (j + 1 - i) * len(seqs[order[j]][0]) <= batch_tokens:
+            j += 1
+        group = order[i:j]
+        n = len(seqs[group[-1]][0])
+        ids = torch.tensor([seqs[g][0] + [pad] * (n - len(seqs[g][0])) for g in group])
+        attn = torch.tensor([[1] * len(seqs[g][0]) + [0] * (n - len(seqs[g][0])) for g in group])
+        sel = torch.tensor([seqs[g][1] + [False] * (n - len(seqs[g][1])) for g in group])[:, 1:]
+        logits, _, _ = base(ids[:, :-1], attn_mask=attn[:, :-1], logit_mask=sel)
+        logp = logits.float().log_softmax(-1)
+        top_v, top_i = logp.topk(k, dim=-1)
+        gold = ids[:, 1:][sel]
+        after_eos = torch.isin(ids[:, :-1][sel], torch.tensor(sorted(eos_ids)))
+        hit = (logits.argmax(-1) == gold) | after_eos
+        counts = sel.sum(1).tolist()
+        start = 0
+        for g, c in zip(group, counts):
+            per_idx[g], per_logp[g] = top_i[start:start + c].to(torch.int32), top_v[start:start + c].half()
+            correct[g] = bool(hit[start:start + c].all())
+            start += c
+        done += len(group)
+        i = j
+        if log and (done // 2000) != ((done - len(group)) // 2000):
+            log(f"teacher: {done}/{len(seqs)} examples ({time.time() - t0:.0f}s)")
+    sizes = torch.tensor([0] + [t.shape[0] for t in per_idx])
+    return TeacherTargets(torch.cat(per_idx), torch.cat(per_logp), sizes.cumsum(0), correct)
+
+
+def load_or_build(path: Path, build) -> TeacherTargets:
+    if path.exists():
+        return TeacherTargets(**torch.load(path, map_location="cpu"))
+    targets = build()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(targets.__dict__, path.with_suffix(".tmp"))
+    path.with_suffix(".tmp").replace(path)
+    return targets
+
+
+def cache_key(*parts) -> str:
+    return hashlib.sha256("\x00".join(str(p) for p in parts).encode()).hexdigest()[:16]
+
+
+def topk_kl(student_logits: torch.Tensor, idx: torch.Tensor, logp: torch.Tensor) -> torch.Tensor:
+    """Mean over rows of KL(teacher || student) on the coarsened vocabulary {top-k tokens, everything else}:
+    exact for that partition, and equal to the full KL when the teacher's top-k holds all its mass."""
+    s = student_logits.float().log_softmax(-1)
+    s_top = s.gather(-1, idx)
+    p_top = logp.exp()
+    p_rest = (1 - p_top.sum(-1)).clamp_min(0)
+    q_rest = (1 - s_top.exp().sum(-1)).clamp_min(1e-12)
+    kl_top = (p_top * (logp - s_top)).sum(-1)
+    kl_rest = torch.where(p_rest > 1e-8, p_rest * (p_rest.clamp_min(1e-12).log() - q_rest.log()), torch.zeros_like(p_rest))
+    return (kl_top + kl_rest).mean()
+
+
+__all__ = ["TeacherTargets", "teacher_sequence", "build_targets", "load_or_build", "cache_key", "topk_kl"]

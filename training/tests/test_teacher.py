@@ -1,0 +1,131 @@
+"""The skill-in-context teacher (training/teacher.py): its sequences line up with the student's answer tokens, the
+cached top-k targets equal a one-example-at-a-time forward, the coarsened KL is the textbook KL, and training with
+the term runs and pulls the student towards the teacher."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from training.conversations import encode_conversation, load_tokenizer
+from training.export.pack import load_pack_model
+from training.teacher import TeacherTargets, build_targets, teacher_sequence, topk_kl
+
+ROOT = Path(__file__).resolve().parents[2]
+PACK = ROOT / "public/models/tiny-random"
+SKILL = "---\nname: shout\ndescription: Answer in capitals.\n---\n\nAlways answer in capital letters.\n"
+CONVERSATION = [
+    {"role": "user", "content": "name the branch for the login fix"},
+    {"role": "assistant", "content": "FIX/LOGIN"},
+    {"role": "user", "content": "and for the docs update"},
+    {"role": "assistant", "content": "DOCS/UPDATE"},
+]
+
+
+def answers(ids: list[int], mask: list[bool]) -> list[int]:
+    return [t for t, m in zip(ids, mask) if m]
+
+
+def test_teacher_sequence_has_the_skill_and_the_students_answer_tokens():
+    tok = load_tokenizer(PACK)
+    ids, mask = encode_conversation(tok, CONVERSATION)
+    t_ids, t_mask = teacher_sequence(tok, CONVERSATION, SKILL, sum(mask), context=512)
+    assert answers(t_ids, t_mask) == answers(ids, mask)
+    assert "Always answer in capital letters." in tok.decode(t_ids)
+    assert len(t_ids) > len(ids)
+    # The student saw only the first 3 answer tokens (max_seq cut): the teacher's sequence ends right after them.
+    cut_ids, cut_mask = teacher_sequence(tok, CONVERSATION, SKILL, 3, context=512)
+    assert answers(cut_ids, cut_mask) == answers(ids, mask)[:3] and cut_mask[-1]
+    # Longer than the context: the newest tokens are kept, the answers with them.
+    short_ids, short_mask = teacher_sequence(tok, CONVERSATION, SKILL, sum(mask), context=len(t_ids) - 5)
+    assert short_ids == t_ids[5:] and answers(short_ids, short_mask) == answers(ids, mask)
+
+
+def test_cached_targets_equal_one_example_at_a_time():
+    base, manifest = load_pack_model(PACK)
+    tok = load_tokenizer(PACK)
+    skills = [SKILL, SKILL.replace("capital", "lower-case"), "x " * 60]
+    convs = []
+    for i, md in enumerate(skills):
+        msgs = CONVERSATION[: 2 + 2 * (i % 2)]
+        _, mask = encode_conversation(tok, msgs)
+        convs.append((md, msgs, sum(mask[1:])))
+    eos = set(manifest["generation"]["eosTokenIds"])
+    k = 5
+    # A small batch budget: the examples are split into several padded batches.
+    got = build_targets(base, tok, convs, k, 512, eos, batch_tokens=200, log=None)
+    assert got.offsets.tolist()[-1] == got.idx.shape[0] == sum(n for _, _, n in convs)
+    for j, (md, msgs, n) in enumerate(convs):
+        ids, mask = teacher_sequence(tok, msgs, md, n, 512)
+        with torch.no_grad():
+            logits, _, _ = base(torch.tensor([ids]), all_logits=True)
+        pos = [t - 1 for t, m in enumerate(mask) if m]
+        logp = logits[0, pos].log_softmax(-1)
+        top_v, top_i = logp.topk(k, -1)
+        idx, lp = got.rows(j, n)
+        assert torch.equal(idx, top_i)
+        assert torch.allclose(lp, top_v, atol=2e-3)  # stored as float16
+        gold = torch.tensor([ids[t + 1] for t in pos])
+        prev = torch.tensor([ids[t] for t in pos])
+        right = ((logits[0, pos].argmax(-1) == gold) | torch.isin(prev, torch.tensor(sorted(eos)))).all()
+        assert bool(got.correct[j]) == bool(right)
+
+
+def test_topk_kl_is_the_kl_of_the_coarsened_distributions():
+    torch.manual_seed(0)
+    teacher, student = torch.randn(6, 50) * 3, torch.randn(6, 50) * 3
+    t_logp = teacher.log_softmax(-1)
+    # k = vocabulary: the full KL(teacher || student).
+    full = F.kl_div(student.log_softmax(-1), t_logp, log_target=True, reduction="batchmean")
+    idx = torch.arange(50).expand(6, 50)
+    assert torch.allclose(topk_kl(student, idx, t_logp), full, atol=1e-5)
+    # k = 7: KL between {the teacher's 7 tokens, everything else} distributions, computed in float64.
+    top_v, top_i = t_logp.topk(7, -1)
+    p, q = t_logp.double().exp(), student.double().softmax(-1)
+    want = []
+    for r in range(6):
+        pt, qt = p[r, top_i[r]], q[r, top_i[r]]
+        pr, qr = 1 - pt.sum(), 1 - qt.sum()
+        want.append((pt * (pt / qt).log()).sum() + pr * (pr / qr).log())
+    assert torch.allclose(topk_kl(student, top_i, top_v), torch.stack(want).mean().float(), atol=1e-5)
+    # The student equal to the teacher: zero, and the gradient vanishes.
+    same = teacher.clone().requires_grad_()
+    loss = topk_kl(same, top_i, top_v)
+    loss.backward()
+    assert loss.abs() < 1e-6 and same.grad.abs().max() < 1e-6
+
+
+def test_rows_refuses_more_answer_tokens_than_the_teacher_scored():
+    t = TeacherTargets(torch.zeros(3, 2, dtype=torch.int32), torch.zeros(3, 2).half(), torch.tensor([0, 1, 3]), torch.tensor([True, False]))
+    assert t.rows(1, 2)[0].shape == (2, 2)
+    try:
+        t.rows(0, 2)
+    except ValueError as e:
+        assert "fewer" in str(e)
+    else:
+        raise AssertionError("rows() accepted more tokens than the teacher scored")
+
+
+def fixed_draw(data, rng, n):
+    """The same first n examples at every draw: the KL on them must fall as the hypernetwork trains on them."""
+    return list(range(n))
+
+
+def test_training_on_the_teacher_term_pulls_the_student_to_the_teacher(tmp_path, monkeypatch):
+    from training import train_hypernet
+
+    monkeypatch.setattr(train_hypernet, "draw", fixed_draw)
+    printed = []
+    monkeypatch.setattr(train_hypernet, "say", printed.append)
+    train_hypernet.main(["--pack", "public/models/tiny-random", "--out", str(tmp_path / "run"), "--cache_dir", str(tmp_path / "cache"),
+                         "--max_skills", "12", "--max_steps", "60", "--chunk_tokens", "128", "--d_model", "32", "--mlp_hidden", "64",
+                         "--batch_size", "4", "--log_every", "5", "--warmup_steps", "2", "--lr", "3e-3", "--threads", "1",
+                         "--kl_weight", "1.0", "--ce_weight", "0", "--teacher_gate", "all", "--kl_topk", "8", "--anchor_weight", "0",
+                         "--multi_slot_prob", "0"])
+    log = [json.loads(line) for line in printed if line.startswith("{")]
+    assert log[-1]["step"] == 60 and all(e["kl"] > 0 for e in log)
+    # The random tiny base with a skill in context differs from itself without it; the adapter closes most of the gap.
+    assert log[-1]["kl"] < 0.5 * log[0]["kl"], log
+    assert list((tmp_path / "cache").glob("teacher-*.pt")), "the teacher's targets were not cached"
