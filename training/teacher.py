@@ -10,6 +10,7 @@ tokens equal the gold answer on every answer token (the KL is applied where the 
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,20 +38,29 @@ class TeacherTargets:
         return self.idx[start:start + n].long(), self.logp[start:start + n].float()
 
 
+TEACHER_VERSION = 1  # bump when what the cached targets mean changes (it is part of the cache key)
+
+
 def teacher_sequence(tok, messages: list[dict], skill_md: str, student_answers: int, context: int) -> tuple[list[int], list[bool]]:
     """Ids and answer mask of the conversation with the skill in context, cut right after the student's last answer
-    token and, when still longer than the context, from the left (the newest tokens are kept, as in the app)."""
-    ids, mask = encode_conversation(tok, with_skill(messages, skill_md))
-    seen, end = 0, len(ids)
-    for j, m in enumerate(mask):
-        if m:
-            seen += 1
-            if seen == student_answers:
-                end = j + 1
-                break
-    ids, mask = ids[:end], mask[:end]
-    if len(ids) > context:
-        ids, mask = ids[-context:], mask[-context:]
+    token. When that is longer than the context, the skill text loses its end (its name, description and first
+    rules stay): every answer token the student trains on keeps a teacher row."""
+    def render(md: str) -> tuple[list[int], list[bool]]:
+        ids, mask = encode_conversation(tok, with_skill(messages, md))
+        seen = 0
+        for j, m in enumerate(mask):
+            seen += m
+            if m and seen == student_answers:
+                return ids[: j + 1], mask[: j + 1]
+        raise ValueError(f"the conversation has {seen} answer tokens, the student {student_answers}")
+
+    ids, mask = render(skill_md)
+    skill_ids = tok.encode(skill_md, add_special_tokens=False)
+    while len(ids) > context:
+        if not skill_ids:
+            raise ValueError(f"the conversation alone is longer than the context ({len(ids)} > {context} tokens)")
+        skill_ids = skill_ids[: max(0, len(skill_ids) - (len(ids) - context) - 1)]
+        ids, mask = render(tok.decode(skill_ids))
     return ids, mask
 
 
@@ -64,7 +74,7 @@ def build_targets(base: Transformer, tok, conversations: list[tuple[str, list[di
     order = sorted(range(len(seqs)), key=lambda j: len(seqs[j][0]))
     per_idx: list[torch.Tensor | None] = [None] * len(seqs)
     per_logp: list[torch.Tensor | None] = [None] * len(seqs)
-    correct = torch.zeros(len(seqs), dtype=torch.bool)
+    correct = torch.zeros(len(seqs), dtype=torch.bool, device="cpu")
     pad = tok.pad_token_id if tok.pad_token_id is not None else 0
     t0, done, i = time.time(), 0, 0
     while i < len(order):
@@ -93,8 +103,12 @@ def build_targets(base: Transformer, tok, conversations: list[tuple[str, list[di
         i = j
         if log and (done // 2000) != ((done - len(group)) // 2000):
             log(f"teacher: {done}/{len(seqs)} examples ({time.time() - t0:.0f}s)")
-    sizes = torch.tensor([0] + [t.shape[0] for t in per_idx])
-    return TeacherTargets(torch.cat(per_idx), torch.cat(per_logp), sizes.cumsum(0), correct)
+    sizes = torch.tensor([0] + [t.shape[0] for t in per_idx], device="cpu")
+    for (_, _, n), size in zip(conversations, sizes[1:].tolist()):
+        if size != n:
+            raise AssertionError(f"the teacher scored {size} answer tokens of an example, the student has {n}")
+    # On the CPU whatever device the base ran on: training indexes these per example.
+    return TeacherTargets(torch.cat(per_idx).cpu(), torch.cat(per_logp).cpu(), sizes.cumsum(0), correct.cpu())
 
 
 def load_or_build(path: Path, build) -> TeacherTargets:
@@ -107,8 +121,14 @@ def load_or_build(path: Path, build) -> TeacherTargets:
     return targets
 
 
-def cache_key(*parts) -> str:
-    return hashlib.sha256("\x00".join(str(p) for p in parts).encode()).hexdigest()[:16]
+def cache_key(manifest: dict, conversations: list[tuple[str, list[dict], int]], k: int) -> str:
+    """Everything the targets depend on: the pack's files (weights, tokenizer, chat template), the context, k, the
+    teacher's exact inputs (skill texts, conversations, answer counts) and this module's version."""
+    h = hashlib.sha256(json.dumps([TEACHER_VERSION, k, manifest["generation"]["contextLength"],
+                                   sorted(f["sha256"] for f in manifest["files"])]).encode())
+    for conv in conversations:
+        h.update(json.dumps(conv, sort_keys=True).encode())
+    return h.hexdigest()[:16]
 
 
 def topk_kl(student_logits: torch.Tensor, idx: torch.Tensor, logp: torch.Tensor) -> torch.Tensor:
@@ -116,12 +136,13 @@ def topk_kl(student_logits: torch.Tensor, idx: torch.Tensor, logp: torch.Tensor)
     exact for that partition, and equal to the full KL when the teacher's top-k holds all its mass."""
     s = student_logits.float().log_softmax(-1)
     s_top = s.gather(-1, idx)
+    # log q(rest) as a logsumexp over the other tokens: exact even when the student's top-k holds nearly all its mass.
+    log_q_rest = s.scatter(-1, idx, float("-inf")).logsumexp(-1)
     p_top = logp.exp()
-    p_rest = (1 - p_top.sum(-1)).clamp_min(0)
-    q_rest = (1 - s_top.exp().sum(-1)).clamp_min(1e-12)
+    p_rest = (1 - p_top.sum(-1)).clamp_min(0)  # the stored log-probs are float16: p_rest is good to ~1e-3
     kl_top = (p_top * (logp - s_top)).sum(-1)
-    kl_rest = torch.where(p_rest > 1e-8, p_rest * (p_rest.clamp_min(1e-12).log() - q_rest.log()), torch.zeros_like(p_rest))
+    kl_rest = torch.where(p_rest > 1e-6, p_rest * (p_rest.clamp_min(1e-12).log() - log_q_rest), torch.zeros_like(p_rest))
     return (kl_top + kl_rest).mean()
 
 
-__all__ = ["TeacherTargets", "teacher_sequence", "build_targets", "load_or_build", "cache_key", "topk_kl"]
+__all__ = ["TEACHER_VERSION", "TeacherTargets", "teacher_sequence", "build_targets", "load_or_build", "cache_key", "topk_kl"]

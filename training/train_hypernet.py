@@ -18,7 +18,6 @@ across ranks and the learning rate is not scaled. Rank 0 logs and writes the che
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import os
@@ -144,12 +143,11 @@ class Data:
                     conversations.append((t["skill_id"], t["messages"], sum(mask[1:])))
         self.teacher = None
         if cfg.kl_weight > 0:
-            md = {s["skill_id"]: s for s in skills}
-            data_sha = hashlib.sha256((Path(cfg.data) / "train.jsonl").read_bytes()).hexdigest()[:12]
-            key = cache_key(manifest["id"], weights_sha, data_sha, len(skills), cfg.max_skills, len(conversations), cfg.max_seq, cfg.kl_topk)
+            md = {s["skill_id"]: skill_markdown(s) for s in skills}
+            inputs = [(md[sid], msgs, n) for sid, msgs, n in conversations]
+            key = cache_key(manifest, inputs, cfg.kl_topk)
             self.teacher = load_or_build(cache_dir / f"teacher-{manifest['id']}-{key}.pt", lambda: build_targets(
-                base, tok, [(skill_markdown(md[sid]), msgs, n) for sid, msgs, n in conversations], cfg.kl_topk,
-                manifest["generation"]["contextLength"], set(manifest["generation"]["eosTokenIds"]), log=say))
+                base, tok, inputs, cfg.kl_topk, manifest["generation"]["contextLength"], set(manifest["generation"]["eosTokenIds"]), log=say))
             say(f"teacher: {len(conversations)} examples, right on {self.teacher.correct.float().mean():.1%}")
         self.by_skill: dict[int, list[int]] = {}
         for j, (si, _, _) in enumerate(self.examples):
@@ -255,6 +253,8 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
     values = json.loads(args.config.read_text()) if args.config else {}
     values.update({k: v for k, v in vars(args).items() if k != "config" and v is not None})
     cfg = TrainConfig(**values)
+    if cfg.teacher_gate not in ("correct", "all"):
+        raise SystemExit(f"teacher_gate must be 'correct' or 'all', not {cfg.teacher_gate!r}")
     device, rank, world = setup(cfg)
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)

@@ -38,39 +38,78 @@ def test_teacher_sequence_has_the_skill_and_the_students_answer_tokens():
     # The student saw only the first 3 answer tokens (max_seq cut): the teacher's sequence ends right after them.
     cut_ids, cut_mask = teacher_sequence(tok, CONVERSATION, SKILL, 3, context=512)
     assert answers(cut_ids, cut_mask) == answers(ids, mask)[:3] and cut_mask[-1]
-    # Longer than the context: the newest tokens are kept, the answers with them.
-    short_ids, short_mask = teacher_sequence(tok, CONVERSATION, SKILL, sum(mask), context=len(t_ids) - 5)
-    assert short_ids == t_ids[5:] and answers(short_ids, short_mask) == answers(ids, mask)
+    # Longer than the context: the skill text loses its end, every answer token stays.
+    short_ids, short_mask = teacher_sequence(tok, CONVERSATION, SKILL * 6, sum(mask), context=len(t_ids) + 10)
+    assert len(short_ids) <= len(t_ids) + 10 and answers(short_ids, short_mask) == answers(ids, mask)
+    assert tok.decode(short_ids).count("Always answer") in (1, 2, 3, 4, 5) and "name: shout" in tok.decode(short_ids)
 
 
-def test_cached_targets_equal_one_example_at_a_time():
-    base, manifest = load_pack_model(PACK)
-    tok = load_tokenizer(PACK)
+def three_examples(tok):
     skills = [SKILL, SKILL.replace("capital", "lower-case"), "x " * 60]
     convs = []
     for i, md in enumerate(skills):
         msgs = CONVERSATION[: 2 + 2 * (i % 2)]
         _, mask = encode_conversation(tok, msgs)
         convs.append((md, msgs, sum(mask[1:])))
+    return convs
+
+
+def test_cached_targets_equal_one_example_at_a_time():
+    base, manifest = load_pack_model(PACK)
+    tok = load_tokenizer(PACK)
+    convs = three_examples(tok)
     eos = set(manifest["generation"]["eosTokenIds"])
+    lengths = sorted(len(teacher_sequence(tok, msgs, md, n, 512)[0]) for md, msgs, n in convs)
+    assert lengths[0] < lengths[1] < lengths[2]
     k = 5
-    # A small batch budget: the examples are split into several padded batches.
-    got = build_targets(base, tok, convs, k, 512, eos, batch_tokens=200, log=None)
+    # Batches of at most 2 x the middle length: the two shortest examples share one padded batch.
+    got = build_targets(base, tok, convs, k, 512, eos, batch_tokens=2 * lengths[1], log=None)
     assert got.offsets.tolist()[-1] == got.idx.shape[0] == sum(n for _, _, n in convs)
     for j, (md, msgs, n) in enumerate(convs):
         ids, mask = teacher_sequence(tok, msgs, md, n, 512)
         with torch.no_grad():
             logits, _, _ = base(torch.tensor([ids]), all_logits=True)
         pos = [t - 1 for t, m in enumerate(mask) if m]
-        logp = logits[0, pos].log_softmax(-1)
-        top_v, top_i = logp.topk(k, -1)
+        top_v, top_i = logits[0, pos].log_softmax(-1).topk(k, -1)
         idx, lp = got.rows(j, n)
         assert torch.equal(idx, top_i)
         assert torch.allclose(lp, top_v, atol=2e-3)  # stored as float16
-        gold = torch.tensor([ids[t + 1] for t in pos])
-        prev = torch.tensor([ids[t] for t in pos])
-        right = ((logits[0, pos].argmax(-1) == gold) | torch.isin(prev, torch.tensor(sorted(eos)))).all()
-        assert bool(got.correct[j]) == bool(right)
+
+
+class Oracle(torch.nn.Module):
+    """A stand-in base that predicts each gold next token of the sequences it was given, except at chosen answer
+    tokens: where `wrong` says so, it predicts another token."""
+
+    def __init__(self, seqs: list[list[int]], wrong: dict[int, list[int]], vocab: int):
+        super().__init__()
+        self.seqs, self.wrong, self.vocab = seqs, wrong, vocab
+
+    def forward(self, input_ids, attn_mask, logit_mask):
+        rows = []
+        for b in range(input_ids.shape[0]):
+            n = int(attn_mask[b].sum())  # the longest row lost its last token to the shift, the others only padding
+            j = next(i for i, s in enumerate(self.seqs) if s[:n] == input_ids[b, :n].tolist() and len(s) in (n, n + 1))
+            nxt = torch.tensor((self.seqs[j][1:] + [0] * input_ids.shape[1])[: input_ids.shape[1]])
+            pos = logit_mask[b].nonzero().flatten().tolist()
+            for w in self.wrong.get(j, []):
+                nxt[pos[w]] = (nxt[pos[w]] + 1) % self.vocab
+            rows.append(torch.nn.functional.one_hot(nxt, self.vocab).float()[logit_mask[b]])
+        return torch.cat(rows), None, None
+
+
+def test_correct_flag_is_greedy_equals_gold_except_after_end_of_turn():
+    _, manifest = load_pack_model(PACK)
+    tok = load_tokenizer(PACK)
+    convs = three_examples(tok)
+    eos = set(manifest["generation"]["eosTokenIds"])
+    seqs = [teacher_sequence(tok, msgs, md, n, 512) for md, msgs, n in convs]
+    # Example 0: right everywhere. Example 1: wrong on its second answer token. Example 2: wrong only on the token
+    # after its end-of-turn (the template's newline, never decoded): still right.
+    after_eos = [i for i, t in enumerate(t for t, m in zip(*seqs[2]) if m) if i > 0 and [t for t, m in zip(*seqs[2]) if m][i - 1] in eos]
+    assert after_eos, "the template puts a token after end-of-turn inside the answer span"
+    oracle = Oracle([ids for ids, _ in seqs], {1: [1], 2: after_eos}, len(tok))
+    got = build_targets(oracle, tok, convs, 3, 512, eos, batch_tokens=10_000, log=None)
+    assert got.correct.tolist() == [True, False, True]
 
 
 def test_topk_kl_is_the_kl_of_the_coarsened_distributions():
@@ -106,6 +145,29 @@ def test_rows_refuses_more_answer_tokens_than_the_teacher_scored():
         assert "fewer" in str(e)
     else:
         raise AssertionError("rows() accepted more tokens than the teacher scored")
+
+
+def test_teacher_term_takes_each_examples_own_rows_and_applies_the_gate():
+    from training.train_hypernet import teacher_term
+
+    torch.manual_seed(1)
+    sizes, k, vocab = [3, 1, 2], 4, 20
+    offsets = torch.tensor([0, 3, 4, 6])
+    t_logp = torch.randn(6, vocab).log_softmax(-1)
+    top_v, top_i = t_logp.topk(k, -1)
+    data = type("D", (), {})()
+    data.teacher = TeacherTargets(top_i.int(), top_v.half(), offsets, torch.tensor([True, False, True]))
+    picked = [2, 0, 1]  # batch position != example index; the examples have 2, 3 and 1 answer tokens
+    batch = [(0, [], [False] + [True] * sizes[j]) for j in picked]
+    student = torch.randn(6, vocab)  # rows in batch order: example 2's 2, example 0's 3, example 1's 1
+    rows_of = {2: [4, 5], 0: [0, 1, 2], 1: [3]}
+    order = [r for j in picked for r in rows_of[j]]
+    lp = top_v.half().float()
+    want_all = topk_kl(student, top_i[order].long(), lp[order])
+    assert torch.allclose(teacher_term(data, picked, batch, student, "all"), want_all, atol=1e-6)
+    kept = [r for j in picked if data.teacher.correct[j] for r in rows_of[j]]
+    want_gated = topk_kl(student[:5], top_i[kept].long(), lp[kept])  # example 1 (the last row) is gated out
+    assert torch.allclose(teacher_term(data, picked, batch, student, "correct"), want_gated, atol=1e-6)
 
 
 def fixed_draw(data, rng, n):
