@@ -1,0 +1,112 @@
+"""Does an adapter carry its own skill? Cross-entropy of the gold answer under: the base alone, the skill in context,
+the skill's own adapter and another family's adapter (shuffled), per split of the test set.
+
+python -m training.adapter_ce --pack public/models/small-skills --hypernets RUN/hypernet.safetensors ... \
+    [--limit 50] --out bench/results/adapter-ce.json
+
+Pass rates need a whole answer right, so a hypernetwork that has learned a little about each skill can score as the
+base does; the answer's cross-entropy shows it. The gap shuffled - own is what the adapter knows about its own skill
+beyond what any adapter teaches (the answer format); icl - base is what the skill text is worth in context.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from .bench_skills import Runner, chunk_tokens_of, load_cases
+from .conversations import encode_conversation, with_skill
+from .export.pack import git_commit
+from .hypernet import compose_slots, load_hypernet
+
+CONDITIONS = ("base", "icl", "adapter", "shuffled")
+METRICS = ("ce", "forced_exact")
+
+
+def answer_ce(runner: Runner, messages: list[dict], expected: str, lora) -> tuple[float, bool]:
+    """Mean cross-entropy (nats per token) of the final answer, end-of-turn included, earlier turns being context;
+    and whether every answer token is the greedy one under teacher forcing (tokens after end-of-turn aside), which is
+    when greedy decoding writes exactly the gold answer."""
+    turns = [{**m, "target": False} if m["role"] == "assistant" else m for m in messages]
+    ids, mask = encode_conversation(runner.tok, [*turns, {"role": "assistant", "content": expected}])
+    if len(ids) > runner.context:  # keep the newest tokens, as the app does
+        ids, mask = ids[-runner.context:], mask[-runner.context:]
+    x = torch.tensor([ids])
+    sel = torch.tensor([mask])[:, 1:]
+    with torch.no_grad():
+        logits, _, _ = runner.model(x[:, :-1], lora=lora, logit_mask=sel)
+    gold = x[:, 1:][sel]
+    after_eos = torch.isin(x[:, :-1][sel], torch.tensor(sorted(runner.eos)))
+    return float(F.cross_entropy(logits, gold)), bool(((logits.argmax(-1) == gold) | after_eos).all())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pack", type=Path, required=True)
+    ap.add_argument("--hypernets", type=Path, nargs="+", required=True, help="one file per training seed")
+    ap.add_argument("--testset", type=Path, default=Path("training/data/testset-v1.jsonl"))
+    ap.add_argument("--limit", type=int, default=50, help="cases per split")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--out", type=Path, required=True)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    t0 = time.time()
+    cases = load_cases(args.testset, None, args.limit, args.seed)
+    runner = Runner(args.pack, max_new_tokens=0)
+    rng = random.Random(args.seed)
+    skills = {c["skill_id"]: (c["skill_md"], c["family"]) for c in cases}
+    shuffled = {}
+    for c in cases:
+        other = [s for s, (_, fam) in skills.items() if fam != c["family"]]
+        shuffled[c["case_id"]] = rng.choice(other)
+    fixed = {}  # base and icl do not depend on the hypernetwork
+    for c in cases:
+        fixed[c["case_id"]] = {"base": answer_ce(runner, c["messages"], c["expected"], None),
+                               "icl": answer_ce(runner, with_skill(c["messages"], c["skill_md"]), c["expected"], None)}
+    per_seed = []
+    for path in args.hypernets:
+        net, chunk = load_hypernet(path), chunk_tokens_of(path)
+        made = {s: runner.adapter(net, md, chunk) for s, (md, _) in skills.items()}
+        got = {}
+        for c in cases:
+            one = lambda s: compose_slots([made[s]], [1.0], runner.lora)  # noqa: E731
+            got[c["case_id"]] = {**fixed[c["case_id"]],
+                                 "adapter": answer_ce(runner, c["messages"], c["expected"], one(c["skill_id"])),
+                                 "shuffled": answer_ce(runner, c["messages"], c["expected"], one(shuffled[c["case_id"]]))}
+        per_seed.append(got)
+        print(f"{path}: done ({time.time() - t0:.0f}s)", file=sys.stderr, flush=True)
+    splits = sorted({c["split"] for c in cases})
+    result: dict = {"pack": runner.manifest["id"], "hypernets": [str(p) for p in args.hypernets],
+                    "metrics": {"ce": "answer cross-entropy, nats per token (mean over cases)",
+                                "forced_exact": "fraction of cases whose every answer token is the greedy one under teacher forcing"},
+                    "splits": {}}
+    for split in splits:
+        ids = [c["case_id"] for c in cases if c["split"] == split]
+        entry: dict = {"n_cases": len(ids)}
+        for cond in CONDITIONS:
+            entry[cond] = {}
+            for k, metric in enumerate(METRICS):
+                vals = [statistics.fmean(float(s[i][cond][k]) for i in ids) for s in per_seed]
+                entry[cond][metric] = {"mean": statistics.fmean(vals), "std": statistics.pstdev(vals), "seeds": vals}
+        # Per case and seed: does the own adapter beat another family's adapter on this answer?
+        wins = [s[i]["adapter"][0] < s[i]["shuffled"][0] for s in per_seed for i in ids]
+        entry["own_below_shuffled"] = sum(wins) / len(wins)
+        result["splits"][split] = entry
+    result.update({"command": " ".join(["python", "-m", "training.adapter_ce", *sys.argv[1:]]), "seed": args.seed, "commit": git_commit(),
+                   "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "wall_s": round(time.time() - t0, 1)})
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps({s: {c: [round(e[c][m]["mean"], 3) for m in METRICS] for c in CONDITIONS} | {"own<shuffled": round(e["own_below_shuffled"], 2)}
+                      for s, e in result["splits"].items()}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+"""training/adapter_ce.py: teacher-forced exactness is what greedy decoding writes, and the cross-entropy is the
+answer tokens' own, on the tiny pack."""
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from training.adapter_ce import answer_ce
+from training.bench_skills import Runner
+from training.conversations import render_ids
+from training.model import generate
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_forced_exact_is_greedy_decoding_and_ce_is_the_answers():
+    # The small pack's model ends its turns (the random tiny one would not), so its greedy answer is a whole turn.
+    runner = Runner(ROOT / "public/models/small-skills", max_new_tokens=48)
+    messages = [{"role": "system", "content": "---\nname: branch-names\ndescription: Names git branches.\n---\n\n"
+                 "Branch names are the change type, a slash and the summary in kebab-case (fix/login-timeout).\n"},
+                {"role": "user", "content": "Name the branch: fix the login timeout on slow networks"}]
+    prompt = render_ids(runner.tok, messages, add_generation_prompt=True)
+    out = generate(runner.model, prompt, 48, runner.eos)
+    assert len(out) < 48, "the model did not end its turn"
+    greedy = runner.tok.decode(out, skip_special_tokens=True)
+    ids = render_ids(runner.tok, [*messages, {"role": "assistant", "content": greedy}], add_generation_prompt=False)
+    assert ids[len(prompt):len(prompt) + len(out)] == out  # the answer round-trips through the tokenizer
+    ce, exact = answer_ce(runner, messages, greedy, None)
+    assert exact
+    _, exact_other = answer_ce(runner, messages, greedy + "-x", None)
+    assert not exact_other
+    # The cross-entropy over the answer tokens, computed from every position's logits.
+    with torch.no_grad():
+        logits, _, _ = runner.model(torch.tensor([ids[:-1]]), all_logits=True)
+    want = F.cross_entropy(logits[0, len(prompt) - 1:], torch.tensor(ids[len(prompt):]))
+    assert abs(ce - float(want)) < 1e-4
