@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import statistics
 import sys
 import time
@@ -21,10 +20,12 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from .bench_skills import Runner, chunk_tokens_of, load_cases
-from .conversations import encode_conversation, with_skill
+from . import bench_skills
+from .bench_skills import Runner, chunk_tokens_of, load_cases, make_plan
+from .conversations import encode_conversation
 from .export.pack import git_commit
 from .hypernet import compose_slots, load_hypernet
+from .teacher import greedy_hits
 
 CONDITIONS = ("base", "icl", "adapter", "shuffled")
 METRICS = ("ce", "forced_exact")
@@ -42,9 +43,7 @@ def answer_ce(runner: Runner, messages: list[dict], expected: str, lora) -> tupl
     sel = torch.tensor([mask])[:, 1:]
     with torch.no_grad():
         logits, _, _ = runner.model(x[:, :-1], lora=lora, logit_mask=sel)
-    gold = x[:, 1:][sel]
-    after_eos = torch.isin(x[:, :-1][sel], torch.tensor(sorted(runner.eos)))
-    return float(F.cross_entropy(logits, gold)), bool(((logits.argmax(-1) == gold) | after_eos).all())
+    return float(F.cross_entropy(logits, x[:, 1:][sel])), bool(greedy_hits(logits, x, sel, runner.eos).all())
 
 
 def main() -> None:
@@ -61,26 +60,22 @@ def main() -> None:
     t0 = time.time()
     cases = load_cases(args.testset, None, args.limit, args.seed)
     runner = Runner(args.pack, max_new_tokens=0)
-    rng = random.Random(args.seed)
-    skills = {c["skill_id"]: (c["skill_md"], c["family"]) for c in cases}
-    shuffled = {}
-    for c in cases:
-        other = [s for s, (_, fam) in skills.items() if fam != c["family"]]
-        shuffled[c["case_id"]] = rng.choice(other)
-    fixed = {}  # base and icl do not depend on the hypernetwork
-    for c in cases:
-        fixed[c["case_id"]] = {"base": answer_ce(runner, c["messages"], c["expected"], None),
-                               "icl": answer_ce(runner, with_skill(c["messages"], c["skill_md"]), c["expected"], None)}
+    expected = {c["case_id"]: c["expected"] for c in cases}
+    # The skill benchmark's own plan (all its conditions, so the same random draws): the same messages and the same
+    # shuffled adapter per case as the pass rates it is read beside.
+    jobs = [j for j in make_plan(cases, list(bench_skills.CONDITIONS), args.seed)["jobs"] if j["condition"] in CONDITIONS]
+    skills = {c["skill_id"]: c["skill_md"] for c in cases}
+    used = sorted({s for j in jobs for s in j["adapters"]})
+    # Jobs without an adapter (base, icl) do not depend on the hypernetwork.
+    fixed = {(j["case_id"], j["condition"]): answer_ce(runner, j["messages"], expected[j["case_id"]], None) for j in jobs if not j["adapters"]}
     per_seed = []
     for path in args.hypernets:
         net, chunk = load_hypernet(path), chunk_tokens_of(path)
-        made = {s: runner.adapter(net, md, chunk) for s, (md, _) in skills.items()}
-        got = {}
-        for c in cases:
-            one = lambda s: compose_slots([made[s]], [1.0], runner.lora)  # noqa: E731
-            got[c["case_id"]] = {**fixed[c["case_id"]],
-                                 "adapter": answer_ce(runner, c["messages"], c["expected"], one(c["skill_id"])),
-                                 "shuffled": answer_ce(runner, c["messages"], c["expected"], one(shuffled[c["case_id"]]))}
+        made = {s: compose_slots([runner.adapter(net, skills[s], chunk)], [1.0], runner.lora) for s in used}
+        got: dict[str, dict] = {c["case_id"]: {} for c in cases}
+        for j in jobs:
+            key = (j["case_id"], j["condition"])
+            got[j["case_id"]][j["condition"]] = fixed[key] if key in fixed else answer_ce(runner, j["messages"], expected[j["case_id"]], made[j["adapters"][0]])
         per_seed.append(got)
         print(f"{path}: done ({time.time() - t0:.0f}s)", file=sys.stderr, flush=True)
     splits = sorted({c["split"] for c in cases})

@@ -31,7 +31,7 @@ class TeacherTargets:
     correct: torch.Tensor  # [n_examples] bool: greedy teacher == gold on every answer token it scored
 
     def rows(self, example: int, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """The first n answer tokens of an example (the student may see fewer than the teacher scored)."""
+        """The first n answer tokens of an example; n beyond what the teacher scored is an error."""
         start = int(self.offsets[example])
         if n > int(self.offsets[example + 1]) - start:
             raise ValueError(f"example {example}: the student has {n} answer tokens, the teacher scored fewer")
@@ -39,6 +39,15 @@ class TeacherTargets:
 
 
 TEACHER_VERSION = 1  # bump when what the cached targets mean changes (it is part of the cache key)
+
+
+def greedy_hits(logits: torch.Tensor, ids: torch.Tensor, sel: torch.Tensor, eos_ids: set[int]) -> torch.Tensor:
+    """Per answer row (logits of the positions sel [B, T-1] marks in ids [B, T]): is the greedy token the gold one?
+    Rows that follow an end-of-turn token count as hits (the template's newline after it: decoding has stopped).
+    All rows of an answer hit exactly when greedy decoding writes that answer."""
+    gold = ids[:, 1:][sel]
+    after_eos = torch.isin(ids[:, :-1][sel], torch.tensor(sorted(eos_ids), device=ids.device))
+    return (logits.argmax(-1) == gold) | after_eos
 
 
 def teacher_sequence(tok, messages: list[dict], skill_md: str, student_answers: int, context: int) -> tuple[list[int], list[bool]]:
@@ -55,7 +64,7 @@ def teacher_sequence(tok, messages: list[dict], skill_md: str, student_answers: 
         raise ValueError(f"the conversation has {seen} answer tokens, the student {student_answers}")
 
     ids, mask = render(skill_md)
-    skill_ids = tok.encode(skill_md, add_special_tokens=False)
+    skill_ids = tok.encode(skill_md, add_special_tokens=False) if len(ids) > context else []
     while len(ids) > context:
         if not skill_ids:
             raise ValueError(f"the conversation alone is longer than the context ({len(ids)} > {context} tokens)")
@@ -67,9 +76,8 @@ def teacher_sequence(tok, messages: list[dict], skill_md: str, student_answers: 
 @torch.no_grad()
 def build_targets(base: Transformer, tok, conversations: list[tuple[str, list[dict], int]], k: int, context: int,
                   eos_ids: set[int], batch_tokens: int = 8192, log=print) -> TeacherTargets:
-    """conversations: (skill_md, messages, number of answer tokens the student sees) per example. The correctness
-    flag skips answer tokens that follow an end-of-turn token (the template's newline after it: decoding has
-    stopped there)."""
+    """conversations: (skill_md, messages, number of answer tokens the student sees) per example; the correctness
+    flag is greedy_hits on every answer token."""
     seqs = [teacher_sequence(tok, msgs, md, n, context) for md, msgs, n in conversations]
     order = sorted(range(len(seqs)), key=lambda j: len(seqs[j][0]))
     per_idx: list[torch.Tensor | None] = [None] * len(seqs)
@@ -90,9 +98,7 @@ def build_targets(base: Transformer, tok, conversations: list[tuple[str, list[di
         logits, _, _ = base(ids[:, :-1], attn_mask=attn[:, :-1], logit_mask=sel)
         logp = logits.float().log_softmax(-1)
         top_v, top_i = logp.topk(k, dim=-1)
-        gold = ids[:, 1:][sel]
-        after_eos = torch.isin(ids[:, :-1][sel], torch.tensor(sorted(eos_ids)))
-        hit = (logits.argmax(-1) == gold) | after_eos
+        hit = greedy_hits(logits, ids, sel, eos_ids)
         counts = sel.sum(1).tolist()
         start = 0
         for g, c in zip(group, counts):
@@ -145,4 +151,4 @@ def topk_kl(student_logits: torch.Tensor, idx: torch.Tensor, logp: torch.Tensor)
     return (kl_top + kl_rest).mean()
 
 
-__all__ = ["TEACHER_VERSION", "TeacherTargets", "teacher_sequence", "build_targets", "load_or_build", "cache_key", "topk_kl"]
+__all__ = ["TEACHER_VERSION", "TeacherTargets", "greedy_hits", "teacher_sequence", "build_targets", "load_or_build", "cache_key", "topk_kl"]

@@ -192,12 +192,12 @@ def draw(data: Data, rng: random.Random, n: int) -> list[int]:
     return [rng.randrange(len(data.examples)) for _ in range(n)]
 
 
-def teacher_term(data: Data, picked: list[int], batch: list[tuple[int, list[int], list[bool]]], logits: torch.Tensor, gate: str) -> torch.Tensor:
-    """KL(teacher || student) on the answer tokens of the batch's gated examples (logits: the student's, answer
-    rows in batch order); 0 when no example of the batch passes the gate."""
+def teacher_term(data: Data, picked: list[int], logits: torch.Tensor, gate: str) -> torch.Tensor:
+    """KL(teacher || student) on the answer tokens of the batch's gated examples (picked: their indices; logits:
+    the student's, answer rows in batch order); 0 when no example of the batch passes the gate."""
     keep, idx, logp = [], [], []
-    for j, (_, _, mask) in zip(picked, batch):
-        n = sum(mask[1:])
+    for j in picked:
+        n = sum(data.examples[j][2][1:])
         i, lp = data.teacher.rows(j, n)
         idx.append(i)
         logp.append(lp)
@@ -328,7 +328,7 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
         ce = F.cross_entropy(logits, targets[sel])
         loss = cfg.ce_weight * ce
         if data.teacher is not None:
-            kl = teacher_term(data, picked, batch, logits, cfg.teacher_gate)
+            kl = teacher_term(data, picked, logits, cfg.teacher_gate)
             loss = loss + cfg.kl_weight * kl
         if cfg.anchor_weight > 0 and step % cfg.anchor_every == 0:
             # Conversations of other skills: with this adapter the model should answer as the base does.

@@ -157,17 +157,17 @@ def test_teacher_term_takes_each_examples_own_rows_and_applies_the_gate():
     top_v, top_i = t_logp.topk(k, -1)
     data = type("D", (), {})()
     data.teacher = TeacherTargets(top_i.int(), top_v.half(), offsets, torch.tensor([True, False, True]))
+    data.examples = [(0, [], [False] + [True] * size) for size in sizes]
     picked = [2, 0, 1]  # batch position != example index; the examples have 2, 3 and 1 answer tokens
-    batch = [(0, [], [False] + [True] * sizes[j]) for j in picked]
     student = torch.randn(6, vocab)  # rows in batch order: example 2's 2, example 0's 3, example 1's 1
     rows_of = {2: [4, 5], 0: [0, 1, 2], 1: [3]}
     order = [r for j in picked for r in rows_of[j]]
     lp = top_v.half().float()
     want_all = topk_kl(student, top_i[order].long(), lp[order])
-    assert torch.allclose(teacher_term(data, picked, batch, student, "all"), want_all, atol=1e-6)
+    assert torch.allclose(teacher_term(data, picked, student, "all"), want_all, atol=1e-6)
     kept = [r for j in picked if data.teacher.correct[j] for r in rows_of[j]]
     want_gated = topk_kl(student[:5], top_i[kept].long(), lp[kept])  # example 1 (the last row) is gated out
-    assert torch.allclose(teacher_term(data, picked, batch, student, "correct"), want_gated, atol=1e-6)
+    assert torch.allclose(teacher_term(data, picked, student, "correct"), want_gated, atol=1e-6)
 
 
 def fixed_draw(data, rng, n):
