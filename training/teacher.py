@@ -73,21 +73,14 @@ def teacher_sequence(tok, messages: list[dict], skill_md: str, student_answers: 
     return ids, mask
 
 
-@torch.no_grad()
-def build_targets(base: Transformer, tok, conversations: list[tuple[str, list[dict], int]], k: int, context: int,
-                  eos_ids: set[int], batch_tokens: int = 8192, log=print) -> TeacherTargets:
-    """conversations: (skill_md, messages, number of answer tokens the student sees) per example; the correctness
-    flag is greedy_hits on every answer token."""
-    seqs = [teacher_sequence(tok, msgs, md, n, context) for md, msgs, n in conversations]
+def answer_logits(base: Transformer, seqs: list[tuple[list[int], list[bool]]], pad: int, batch_tokens: int, what: str, log):
+    """The base's logits on the answer rows of every (ids, answer mask) sequence, in batches of similar length of
+    about batch_tokens tokens: yields (sequence indices, logits [rows, V], ids [B, T], sel [B, T-1]) per batch,
+    rows in batch order."""
     order = sorted(range(len(seqs)), key=lambda j: len(seqs[j][0]))
-    per_idx: list[torch.Tensor | None] = [None] * len(seqs)
-    per_logp: list[torch.Tensor | None] = [None] * len(seqs)
-    correct = torch.zeros(len(seqs), dtype=torch.bool, device="cpu")
-    pad = tok.pad_token_id if tok.pad_token_id is not None else 0
     t0, done, i = time.time(), 0, 0
     while i < len(order):
-        # Batches of similar length, about batch_tokens tokens each (sorted ascending, so the last is the longest).
-        j = i + 1
+        j = i + 1  # sorted ascending, so the batch's last sequence is its longest
         while j < len(order) and (j + 1 - i) * len(seqs[order[j]][0]) <= batch_tokens:
             j += 1
         group = order[i:j]
@@ -96,25 +89,54 @@ def build_targets(base: Transformer, tok, conversations: list[tuple[str, list[di
         attn = torch.tensor([[1] * len(seqs[g][0]) + [0] * (n - len(seqs[g][0])) for g in group])
         sel = torch.tensor([seqs[g][1] + [False] * (n - len(seqs[g][1])) for g in group])[:, 1:]
         logits, _, _ = base(ids[:, :-1], attn_mask=attn[:, :-1], logit_mask=sel)
-        logp = logits.float().log_softmax(-1)
-        top_v, top_i = logp.topk(k, dim=-1)
-        hit = greedy_hits(logits, ids, sel, eos_ids)
-        counts = sel.sum(1).tolist()
-        start = 0
-        for g, c in zip(group, counts):
-            per_idx[g], per_logp[g] = top_i[start:start + c].to(torch.int32), top_v[start:start + c].half()
-            correct[g] = bool(hit[start:start + c].all())
-            start += c
+        yield group, logits, ids, sel
         done += len(group)
         i = j
         if log and (done // 2000) != ((done - len(group)) // 2000):
-            log(f"teacher: {done}/{len(seqs)} examples ({time.time() - t0:.0f}s)")
+            log(f"{what}: {done}/{len(seqs)} examples ({time.time() - t0:.0f}s)")
+
+
+@torch.no_grad()
+def build_targets(base: Transformer, tok, conversations: list[tuple[str, list[dict], int]], k: int, context: int,
+                  eos_ids: set[int], batch_tokens: int = 8192, log=print) -> TeacherTargets:
+    """conversations: (skill_md, messages, number of answer tokens the student sees) per example; the correctness
+    flag is greedy_hits on every answer token."""
+    seqs = [teacher_sequence(tok, msgs, md, n, context) for md, msgs, n in conversations]
+    per_idx: list[torch.Tensor | None] = [None] * len(seqs)
+    per_logp: list[torch.Tensor | None] = [None] * len(seqs)
+    correct = torch.zeros(len(seqs), dtype=torch.bool, device="cpu")
+    pad = tok.pad_token_id if tok.pad_token_id is not None else 0
+    for group, logits, ids, sel in answer_logits(base, seqs, pad, batch_tokens, "teacher", log):
+        logp = logits.float().log_softmax(-1)
+        top_v, top_i = logp.topk(k, dim=-1)
+        hit = greedy_hits(logits, ids, sel, eos_ids)
+        start = 0
+        for g, c in zip(group, sel.sum(1).tolist()):
+            per_idx[g], per_logp[g] = top_i[start:start + c].to(torch.int32), top_v[start:start + c].half()
+            correct[g] = bool(hit[start:start + c].all())
+            start += c
     sizes = torch.tensor([0] + [t.shape[0] for t in per_idx], device="cpu")
     for (_, _, n), size in zip(conversations, sizes[1:].tolist()):
         if size != n:
             raise AssertionError(f"the teacher scored {size} answer tokens of an example, the student has {n}")
     # On the CPU whatever device the base ran on: training indexes these per example.
     return TeacherTargets(torch.cat(per_idx).cpu(), torch.cat(per_logp).cpu(), sizes.cumsum(0), correct.cpu())
+
+
+@torch.no_grad()
+def base_misses(base: Transformer, seqs: list[tuple[list[int], list[bool]]], pad: int, eos_ids: set[int],
+                batch_tokens: int = 8192, log=print) -> list[torch.Tensor]:
+    """Per (ids, answer mask) sequence, per answer row (the rows of mask[1:]): does the base alone (no skill, no
+    adapter) greedily write a token other than the gold one? Those are the tokens the skill decides: the ones an
+    adapter must change (train_hypernet's decisive_weight)."""
+    out: list[torch.Tensor | None] = [None] * len(seqs)
+    for group, logits, ids, sel in answer_logits(base, seqs, pad, batch_tokens, "base misses", log):
+        miss = ~greedy_hits(logits, ids, sel, eos_ids).cpu()
+        start = 0
+        for g, c in zip(group, sel.sum(1).tolist()):
+            out[g] = miss[start:start + c]
+            start += c
+    return out
 
 
 def load_or_build(path: Path, build) -> TeacherTargets:
@@ -127,9 +149,10 @@ def load_or_build(path: Path, build) -> TeacherTargets:
     return targets
 
 
-def cache_key(manifest: dict, conversations: list[tuple[str, list[dict], int]], k: int) -> str:
+def cache_key(manifest: dict, conversations: list, k: int) -> str:
     """Everything the targets depend on: the pack's files (weights, tokenizer, chat template), the context, k, the
-    teacher's exact inputs (skill texts, conversations, answer counts) and this module's version."""
+    teacher's exact inputs (skill texts, conversations, answer counts; for base_misses: ids and answer masks) and
+    this module's version."""
     h = hashlib.sha256(json.dumps([TEACHER_VERSION, k, manifest["generation"]["contextLength"],
                                    sorted(f["sha256"] for f in manifest["files"])]).encode())
     for conv in conversations:
@@ -151,4 +174,4 @@ def topk_kl(student_logits: torch.Tensor, idx: torch.Tensor, logp: torch.Tensor)
     return (kl_top + kl_rest).mean()
 
 
-__all__ = ["TEACHER_VERSION", "TeacherTargets", "greedy_hits", "teacher_sequence", "build_targets", "load_or_build", "cache_key", "topk_kl"]
+__all__ = ["TEACHER_VERSION", "TeacherTargets", "greedy_hits", "teacher_sequence", "answer_logits", "build_targets", "base_misses", "load_or_build", "cache_key", "topk_kl"]

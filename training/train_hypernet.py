@@ -4,8 +4,9 @@ python -m training.train_hypernet --config training/configs/hypernet-small.json 
 torchrun --nproc_per_node=N -m training.train_hypernet --config ... [--device cuda]   # data parallel, docs/training-gpu.md
 
 Student = base + LoRA generated from the skill text, with the skill NOT in context; loss = cross-entropy on
-the gold answers + (kl_weight > 0) KL to the skill-in-context teacher on the answer tokens, on the examples the
-teacher answers right (teacher_gate "correct"; "all": every example), its top-k distributions cached once
+the gold answers (decisive_weight > 1: the answer tokens the base alone gets wrong, the ones the skill decides,
+weigh more; found once by a base forward and cached) + (kl_weight > 0) KL to the skill-in-context teacher on the
+answer tokens, on the examples the teacher answers right (teacher_gate "correct"; "all": every example), its top-k distributions cached once
 (training/teacher.py) + an anchor term (KL to the base model on conversations of other skills, so an adapter
 leaves unrelated prompts alone). Some steps put 2-3 skills' adapters in separate slots at once, training
 each on its own skill's answers, so that adapters accumulate. The base is frozen, so skill encodings are
@@ -36,7 +37,7 @@ from .conversations import encode_conversation, load_tokenizer
 from .export.pack import git_commit, load_pack_model, lora_spec_of
 from .hypernet import HypernetConfig, Hypernetwork, save_hypernet
 from .skill_encoder import encode_skill
-from .teacher import build_targets, cache_key, load_or_build, topk_kl
+from .teacher import base_misses, build_targets, cache_key, load_or_build, topk_kl
 
 
 @dataclass
@@ -66,6 +67,9 @@ class TrainConfig:
     kl_weight: float = 0.0  # KL to the skill-in-context teacher; 0: off
     kl_topk: int = 16
     teacher_gate: str = "correct"  # "correct": only examples the teacher answers right; "all"
+    # Weight of the answer tokens the base alone gets wrong (greedy != gold: the tokens the skill decides) in the
+    # cross-entropy, against 1 for the others; 1: a plain mean over answer tokens.
+    decisive_weight: float = 1.0
     checkpoint_minutes: float = 5.0
     log_every: int = 20
     max_skills: int = 0  # 0: all train skills
@@ -149,6 +153,19 @@ class Data:
             self.teacher = load_or_build(cache_dir / f"teacher-{manifest['id']}-{key}.pt", lambda: build_targets(
                 base, tok, inputs, cfg.kl_topk, manifest["generation"]["contextLength"], set(manifest["generation"]["eosTokenIds"]), log=say))
             say(f"teacher: {len(conversations)} examples, right on {self.teacher.correct.float().mean():.1%}")
+        self.misses: list[torch.Tensor] | None = None
+        if cfg.decisive_weight != 1.0:
+            seqs = [(ids, mask) for _, ids, mask in self.examples]
+            path = cache_dir / f"base-misses-{manifest['id']}-{cache_key(manifest, seqs, 0)}.pt"
+            if path.exists():
+                self.misses = torch.load(path, map_location="cpu")
+            else:
+                pad_id = tok.pad_token_id if tok.pad_token_id is not None else 0
+                self.misses = base_misses(base, seqs, pad_id, set(manifest["generation"]["eosTokenIds"]), log=say)
+                torch.save(self.misses, path.with_suffix(".tmp"))
+                path.with_suffix(".tmp").replace(path)
+            rows = torch.cat(self.misses)
+            say(f"base alone: wrong on {rows.float().mean():.1%} of {len(rows)} answer tokens")
         self.by_skill: dict[int, list[int]] = {}
         for j, (si, _, _) in enumerate(self.examples):
             self.by_skill.setdefault(si, []).append(j)
@@ -190,6 +207,17 @@ def lr_at(step: int, cfg: TrainConfig, minutes: float = 0.0) -> float:
 def draw(data: Data, rng: random.Random, n: int) -> list[int]:
     """n example indices."""
     return [rng.randrange(len(data.examples)) for _ in range(n)]
+
+
+def answer_ce(data: Data, picked: list[int], logits: torch.Tensor, targets: torch.Tensor, weight: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """(loss, plain mean CE) on the answer rows (logits and targets in batch order). The loss weights the rows the base
+    alone gets wrong by weight and the others by 1 (a weighted mean); with weight 1 it is the plain mean."""
+    rows = F.cross_entropy(logits, targets, reduction="none")
+    if weight == 1.0:
+        return rows.mean(), rows.mean()
+    miss = torch.cat([data.misses[j] for j in picked]).to(logits.device)
+    w = 1.0 + (weight - 1.0) * miss.float()
+    return (w * rows).sum() / w.sum(), rows.mean()
 
 
 def teacher_term(data: Data, picked: list[int], logits: torch.Tensor, gate: str) -> torch.Tensor:
@@ -325,8 +353,8 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
         # Predict token t+1 at position t: shift the answer mask left by one.
         inputs, targets, sel = ids[:, :-1], ids[:, 1:], mask[:, 1:]
         logits, _, _ = base(inputs, attn_mask=attn[:, :-1], lora=adapters, logit_mask=sel)
-        ce = F.cross_entropy(logits, targets[sel])
-        loss = cfg.ce_weight * ce
+        ce_loss, ce = answer_ce(data, picked, logits, targets[sel], cfg.decisive_weight)
+        loss = cfg.ce_weight * ce_loss
         if data.teacher is not None:
             kl = teacher_term(data, picked, logits, cfg.teacher_gate)
             loss = loss + cfg.kl_weight * kl

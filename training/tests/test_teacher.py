@@ -1,6 +1,7 @@
 """The skill-in-context teacher (training/teacher.py): its sequences line up with the student's answer tokens, the
 cached top-k targets equal a one-example-at-a-time forward, the coarsened KL is the textbook KL, and training with
-the term runs and pulls the student towards the teacher."""
+the term runs and pulls the student towards the teacher. Also the base's own misses (the decisive tokens) and the
+cross-entropy that weighs them."""
 import json
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import torch.nn.functional as F
 
 from training.conversations import encode_conversation, load_tokenizer
 from training.export.pack import load_pack_model
-from training.teacher import TeacherTargets, build_targets, teacher_sequence, topk_kl
+from training.teacher import TeacherTargets, base_misses, build_targets, teacher_sequence, topk_kl
 
 ROOT = Path(__file__).resolve().parents[2]
 PACK = ROOT / "public/models/tiny-random"
@@ -110,6 +111,41 @@ def test_correct_flag_is_greedy_equals_gold_except_after_end_of_turn():
     oracle = Oracle([ids for ids, _ in seqs], {1: [1], 2: after_eos}, len(tok))
     got = build_targets(oracle, tok, convs, 3, 512, eos, batch_tokens=10_000, log=None)
     assert got.correct.tolist() == [True, False, True]
+
+
+def test_base_misses_are_the_tokens_greedy_decoding_gets_wrong():
+    base, manifest = load_pack_model(PACK)
+    tok = load_tokenizer(PACK)
+    eos = set(manifest["generation"]["eosTokenIds"])
+    seqs = [encode_conversation(tok, CONVERSATION[:n]) for n in (2, 4, 2)]
+    seqs[2] = (seqs[2][0][:-3], seqs[2][1][:-3])  # a max_seq cut: three lengths, two sharing a padded batch
+    got = base_misses(base, seqs, tok.pad_token_id or 0, eos, batch_tokens=2 * len(seqs[0][0]), log=None)
+    for (ids, mask), miss in zip(seqs, got):
+        with torch.no_grad():
+            logits, _, _ = base(torch.tensor([ids]), all_logits=True)
+        want = [bool(logits[0, t - 1].argmax() != ids[t]) and ids[t - 1] not in eos for t, m in enumerate(mask) if m and t > 0]
+        assert miss.tolist() == want
+    # Against an oracle base: misses exactly where it is wrong, none after end-of-turn.
+    oracle = Oracle([ids for ids, _ in seqs], {1: [0, 2]}, len(tok))
+    got = base_misses(oracle, seqs, 0, eos, log=None)
+    assert [m.nonzero().flatten().tolist() for m in got] == [[], [0, 2], []]
+
+
+def test_answer_ce_weighs_the_base_misses():
+    from training.train_hypernet import answer_ce
+
+    torch.manual_seed(2)
+    data = type("D", (), {})()
+    data.examples = [(0, [], [False] + [True] * n) for n in (3, 1, 2)]
+    data.misses = [torch.tensor([True, False, False]), torch.tensor([False]), torch.tensor([True, True])]
+    picked = [2, 0, 1]
+    logits, targets = torch.randn(6, 11), torch.randint(0, 11, (6,))
+    rows = F.cross_entropy(logits, targets, reduction="none")
+    w = torch.tensor([4.0, 4, 4, 1, 1, 1])  # batch order: example 2's rows, then 0's, then 1's
+    loss, mean = answer_ce(data, picked, logits, targets, 4.0)
+    assert torch.allclose(loss, (w * rows).sum() / w.sum()) and torch.allclose(mean, rows.mean())
+    plain, _ = answer_ce(data, picked, logits, targets, 1.0)
+    assert torch.allclose(plain, F.cross_entropy(logits, targets))
 
 
 def test_topk_kl_is_the_kl_of_the_coarsened_distributions():

@@ -12,10 +12,10 @@ from training.train_hypernet import stack_slots
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run(out: Path, steps: int) -> list[dict]:
+def run(out: Path, steps: int, extra: list[str] = ()) -> list[dict]:
     cmd = [sys.executable, "-m", "training.train_hypernet", "--pack", "public/models/tiny-random", "--out", str(out),
            "--max_skills", "12", "--max_steps", str(steps), "--chunk_tokens", "128", "--d_model", "32", "--mlp_hidden", "64",
-           "--batch_size", "4", "--log_every", "5", "--warmup_steps", "2", "--lr", "3e-3", "--threads", "1"]
+           "--batch_size", "4", "--log_every", "5", "--warmup_steps", "2", "--lr", "3e-3", "--threads", "1", *extra]
     res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-2000:]
     return [json.loads(line) for line in res.stdout.splitlines() if line.startswith("{")]
@@ -41,3 +41,14 @@ def test_stack_slots_concatenates_rank_and_scales_b():
     x = torch.randn(2, 7, 5)
     want = 2.0 * ((x @ a1[:, 1]) @ b1[:, 1] + (x @ a2[:, 1]) @ b2[:, 1])
     assert torch.allclose((x @ a[:, 1]) @ b[:, 1], want, atol=1e-5)
+
+
+def test_decisive_weight_caches_the_base_misses_once(tmp_path):
+    args = ["--cache_dir", str(tmp_path / "cache"), "--decisive_weight", "4"]
+    first = run(tmp_path / "a", 5, args)
+    assert first[-1]["step"] == 5 and first[-1]["ce"] > 0
+    cached = list((tmp_path / "cache").glob("base-misses-*.pt"))
+    assert len(cached) == 1
+    stamp = cached[0].stat().st_mtime_ns
+    run(tmp_path / "b", 5, args)  # a second seed reads the cache instead of rebuilding it
+    assert cached[0].stat().st_mtime_ns == stamp
