@@ -106,12 +106,13 @@ def make_plan(cases: list[dict], conditions: list[str], seed: int) -> dict:
     return {"skills": {s: skills[s] for s in sorted(used)}, "jobs": jobs}
 
 
-def run_plan(runner: Runner, net: Hypernetwork | None, chunk_tokens: int, plan: dict) -> list[str]:
-    """Greedy answers of the PyTorch reference for every job of a plan."""
+def run_plan(runner: Runner, net: Hypernetwork | None, chunk_tokens: int, plan: dict, scale: float = 1.0) -> list[str]:
+    """Greedy answers of the PyTorch reference for every job of a plan, each active adapter at the given scale (the
+    app's per-adapter scale slider)."""
     made = {s: runner.adapter(net, text, chunk_tokens) for s, text in plan["skills"].items()} if net else {}
     outputs = []
     for job in plan["jobs"]:
-        lora = compose_slots([made[s] for s in job["adapters"]], [1.0] * len(job["adapters"]), runner.lora) if job["adapters"] else None
+        lora = compose_slots([made[s] for s in job["adapters"]], [scale] * len(job["adapters"]), runner.lora) if job["adapters"] else None
         outputs.append(runner.answer(job["messages"], lora)[0])
     return outputs
 
@@ -183,11 +184,14 @@ def main() -> None:
     ap.add_argument("--max_new_tokens", type=int, default=48)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--scale", type=float, default=1.0, help="every active adapter's scale (the app's slider; default 1)")
     ap.add_argument("--plan", action="store_true", help="print the job plan as JSON and exit (for bench/skills.mjs)")
     ap.add_argument("--browser-outputs", type=Path, default=None, help="score the browser's answers to the plan")
     ap.add_argument("--command", default=None)
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
+    if args.browser_outputs and args.scale != 1.0:
+        raise SystemExit("--scale applies to the PyTorch path only: the browser benchmark runs adapters at scale 1")
     torch.set_num_threads(args.threads)
     t0 = time.time()
     cases = load_cases(args.testset, args.skills, args.limit, args.seed)
@@ -202,7 +206,7 @@ def main() -> None:
     per_seed, reference_outputs = [], []
     for path in hypernets or [None]:
         net = load_hypernet(path) if path else None
-        outputs = run_plan(runner, net, chunk_tokens_of(path) if path else 0, plan)
+        outputs = run_plan(runner, net, chunk_tokens_of(path) if path else 0, plan, args.scale)
         reference_outputs.append(outputs)
         per_seed.append(score_plan(cases, plan, outputs))
         print(f"{path}: done ({time.time() - t0:.0f}s)", file=sys.stderr, flush=True)
@@ -211,6 +215,7 @@ def main() -> None:
         "path": "pytorch",
         "hypernets": [str(p) for p in hypernets],
         "n_cases": len(cases),
+        "adapter_scale": args.scale,
         "conditions": mean_std(per_seed),
     }
     if args.browser_outputs:

@@ -51,3 +51,33 @@ def test_a_run_count_that_differs_from_the_reference_is_refused() -> None:
     run = {"outputs": [{"case_id": j["case_id"], "condition": j["condition"], "output": ""} for j in plan["jobs"]]}
     with pytest.raises(SystemExit, match="ran 1 hypernetwork"):
         browser_result({"backend": "wasm", "runs": [run]}, cs, plan, [[""] * 3, [""] * 3], reference={})
+
+
+def test_adapter_scale_is_the_scale_folded_into_b() -> None:
+    """--scale s runs every adapter at scale s: scale 0 answers as the base does, and scale 2 answers as a
+    hypernetwork whose B heads were doubled does at scale 1."""
+    import copy
+    from pathlib import Path
+
+    import torch
+
+    from training.bench_skills import Runner, chunk_tokens_of, load_cases, run_plan
+    from training.hypernet import load_hypernet
+
+    root = Path(__file__).resolve().parents[2]
+    pack = root / "public/models/small-skills"
+    cs = load_cases(root / "training/data/testset-v1.jsonl", None, 1, seed=0)
+    plan = make_plan(cs, ["base", "adapter"], seed=0)
+    runner = Runner(pack, max_new_tokens=24)
+    net, chunk = load_hypernet(pack / "hypernet.safetensors"), chunk_tokens_of(pack / "hypernet.safetensors")
+    zero = run_plan(runner, net, chunk, plan, 0.0)
+    base_of = {j["case_id"]: o for j, o in zip(plan["jobs"], zero) if j["condition"] == "base"}
+    assert [o for j, o in zip(plan["jobs"], zero) if j["condition"] == "adapter"] == [base_of[c["case_id"]] for c in cs]
+    doubled = copy.deepcopy(net)
+    with torch.no_grad():
+        for head in doubled.head_b:
+            head.weight.mul_(2)
+            head.bias.mul_(2)
+    at_two = run_plan(runner, net, chunk, plan, 2.0)
+    assert at_two == run_plan(runner, doubled, chunk, plan, 1.0)
+    assert at_two != zero, "scale 2 changed no answer: the check would pass with the scale ignored"
