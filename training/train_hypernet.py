@@ -6,11 +6,11 @@ torchrun --nproc_per_node=N -m training.train_hypernet --config ... [--device cu
 Student = base + LoRA generated from the skill text, with the skill NOT in context; loss = cross-entropy on
 the gold answers (decisive_weight > 1: the answer tokens the base alone gets wrong, the ones the skill decides,
 weigh more; found once by a base forward and cached) + (kl_weight > 0) KL to the skill-in-context teacher on the
-answer tokens, on the examples the teacher answers right (teacher_gate "correct"; "all": every example), its top-k distributions cached once
-(training/teacher.py) + an anchor term (KL to the base model on conversations of other skills, so an adapter
-leaves unrelated prompts alone). Some steps put 2-3 skills' adapters in separate slots at once, training
-each on its own skill's answers, so that adapters accumulate. The base is frozen, so skill encodings are
-computed once and cached. Checkpoints every few minutes and resumes from the last one.
+answer tokens, on the examples the teacher answers right (teacher_gate "correct"; "all": every example), its
+top-k distributions cached once (training/teacher.py) + an anchor term (KL to the base model on conversations
+of other skills, so an adapter leaves unrelated prompts alone). Some steps put 2-3 skills' adapters in separate
+slots at once, training each on its own skill's answers, so that adapters accumulate. The base is frozen, so skill
+encodings are computed once and cached. Checkpoints every few minutes and resumes from the last one.
 
 Under torchrun every process (rank) trains the same hypernetwork, wrapped in DistributedDataParallel, on its own
 examples (its own random stream), so one step sees batch_size * world_size examples; gradients are averaged
@@ -283,6 +283,8 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
     cfg = TrainConfig(**values)
     if cfg.teacher_gate not in ("correct", "all"):
         raise SystemExit(f"teacher_gate must be 'correct' or 'all', not {cfg.teacher_gate!r}")
+    if not cfg.decisive_weight > 0:
+        raise SystemExit(f"decisive_weight must be above 0, not {cfg.decisive_weight}")
     device, rank, world = setup(cfg)
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
