@@ -109,12 +109,10 @@ def build_targets(base: Transformer, tok, conversations: list[tuple[str, list[di
     for group, logits, ids, sel in answer_logits(base, seqs, pad, batch_tokens, "teacher", log):
         logp = logits.float().log_softmax(-1)
         top_v, top_i = logp.topk(k, dim=-1)
-        hit = greedy_hits(logits, ids, sel, eos_ids)
-        start = 0
-        for g, c in zip(group, sel.sum(1).tolist()):
-            per_idx[g], per_logp[g] = top_i[start:start + c].to(torch.int32), top_v[start:start + c].half()
-            correct[g] = bool(hit[start:start + c].all())
-            start += c
+        counts = sel.sum(1).tolist()
+        hits = greedy_hits(logits, ids, sel, eos_ids).split(counts)
+        for g, i, v, hit in zip(group, top_i.split(counts), top_v.split(counts), hits):
+            per_idx[g], per_logp[g], correct[g] = i.to(torch.int32), v.half(), bool(hit.all())
     sizes = torch.tensor([0] + [t.shape[0] for t in per_idx], device="cpu")
     for (_, _, n), size in zip(conversations, sizes[1:].tolist()):
         if size != n:
@@ -131,22 +129,10 @@ def base_misses(base: Transformer, seqs: list[tuple[list[int], list[bool]]], pad
     adapter must change (train_hypernet's decisive_weight)."""
     out: list[torch.Tensor | None] = [None] * len(seqs)
     for group, logits, ids, sel in answer_logits(base, seqs, pad, batch_tokens, "base misses", log):
-        miss = ~greedy_hits(logits, ids, sel, eos_ids).cpu()
-        start = 0
-        for g, c in zip(group, sel.sum(1).tolist()):
-            out[g] = miss[start:start + c]
-            start += c
+        misses = (~greedy_hits(logits, ids, sel, eos_ids)).cpu().split(sel.sum(1).tolist())
+        for g, miss in zip(group, misses):
+            out[g] = miss
     return out
-
-
-def load_or_build(path: Path, build) -> TeacherTargets:
-    if path.exists():
-        return TeacherTargets(**torch.load(path, map_location="cpu"))
-    targets = build()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(targets.__dict__, path.with_suffix(".tmp"))
-    path.with_suffix(".tmp").replace(path)
-    return targets
 
 
 def cache_key(manifest: dict, conversations: list, k: int) -> str:
@@ -174,4 +160,4 @@ def topk_kl(student_logits: torch.Tensor, idx: torch.Tensor, logp: torch.Tensor)
     return (kl_top + kl_rest).mean()
 
 
-__all__ = ["TEACHER_VERSION", "TeacherTargets", "greedy_hits", "teacher_sequence", "answer_logits", "build_targets", "base_misses", "load_or_build", "cache_key", "topk_kl"]
+__all__ = ["TEACHER_VERSION", "TeacherTargets", "greedy_hits", "teacher_sequence", "answer_logits", "build_targets", "base_misses", "cache_key", "topk_kl"]

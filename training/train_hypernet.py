@@ -37,7 +37,8 @@ from .conversations import encode_conversation, load_tokenizer
 from .export.pack import git_commit, load_pack_model, lora_spec_of
 from .hypernet import HypernetConfig, Hypernetwork, save_hypernet
 from .skill_encoder import encode_skill
-from .teacher import base_misses, build_targets, cache_key, load_or_build, topk_kl
+from .disk_cache import cached
+from .teacher import TeacherTargets, base_misses, build_targets, cache_key, topk_kl
 
 
 @dataclass
@@ -118,22 +119,19 @@ class Data:
         self.family = [s["family"] for s in skills]
         # The base is frozen, so encodings are computed once and shared by every seed.
         weights_sha = next(f["sha256"][:12] for f in manifest["files"] if f["role"] == "weights")
-        cache = cache_dir / f"encodings-{manifest['id']}-{weights_sha}-{len(skills)}-{cfg.chunk_tokens}.pt"
-        if cache.exists():
-            self.enc = torch.load(cache, map_location="cpu")
-        else:
-            t0 = time.time()
-            bos = tok.bos_token_id
-            self.enc = []
+
+        def encode_all() -> list[torch.Tensor]:
+            t0, out = time.time(), []
             for i, s in enumerate(skills):
                 ids = tok.encode(skill_markdown(s), add_special_tokens=False)
-                enc = encode_skill(base, ids, bos, manifest["encoder"]["layers"], cfg.chunk_tokens).cpu()
+                enc = encode_skill(base, ids, tok.bos_token_id, manifest["encoder"]["layers"], cfg.chunk_tokens).cpu()
                 # fp16 halves the cache, but Gemma's residual stream (massive activations) overflows it: keep fp32 there.
-                self.enc.append(enc.half() if enc.abs().max() < 60000 else enc)
+                out.append(enc.half() if enc.abs().max() < 60000 else enc)
                 if i % 500 == 0:
                     say(f"encoded {i}/{len(skills)} skills ({time.time() - t0:.0f}s)")
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            torch.save(self.enc, cache)
+            return out
+
+        self.enc = cached(cache_dir / f"encodings-{manifest['id']}-{weights_sha}-{len(skills)}-{cfg.chunk_tokens}.pt", encode_all)
         self.examples: list[tuple[int, list[int], list[bool]]] = []
         conversations = []  # for the teacher: (skill text, messages, answer tokens the student sees)
         for t in load_records(Path(cfg.data) / "train.jsonl"):
@@ -150,20 +148,15 @@ class Data:
             md = {s["skill_id"]: skill_markdown(s) for s in skills}
             inputs = [(md[sid], msgs, n) for sid, msgs, n in conversations]
             key = cache_key(manifest, inputs, cfg.kl_topk)
-            self.teacher = load_or_build(cache_dir / f"teacher-{manifest['id']}-{key}.pt", lambda: build_targets(
-                base, tok, inputs, cfg.kl_topk, manifest["generation"]["contextLength"], set(manifest["generation"]["eosTokenIds"]), log=say))
+            self.teacher = TeacherTargets(**cached(cache_dir / f"teacher-{manifest['id']}-{key}.pt", lambda: vars(build_targets(
+                base, tok, inputs, cfg.kl_topk, manifest["generation"]["contextLength"], set(manifest["generation"]["eosTokenIds"]), log=say))))
             say(f"teacher: {len(conversations)} examples, right on {self.teacher.correct.float().mean():.1%}")
         self.misses: list[torch.Tensor] | None = None
         if cfg.decisive_weight != 1.0:
             seqs = [(ids, mask) for _, ids, mask in self.examples]
-            path = cache_dir / f"base-misses-{manifest['id']}-{cache_key(manifest, seqs, 0)}.pt"
-            if path.exists():
-                self.misses = torch.load(path, map_location="cpu")
-            else:
-                pad_id = tok.pad_token_id if tok.pad_token_id is not None else 0
-                self.misses = base_misses(base, seqs, pad_id, set(manifest["generation"]["eosTokenIds"]), log=say)
-                torch.save(self.misses, path.with_suffix(".tmp"))
-                path.with_suffix(".tmp").replace(path)
+            pad_id = tok.pad_token_id if tok.pad_token_id is not None else 0
+            self.misses = cached(cache_dir / f"base-misses-{manifest['id']}-{cache_key(manifest, seqs, 0)}.pt",
+                                 lambda: base_misses(base, seqs, pad_id, set(manifest["generation"]["eosTokenIds"]), log=say))
             rows = torch.cat(self.misses)
             say(f"base alone: wrong on {rows.float().mean():.1%} of {len(rows)} answer tokens")
         self.by_skill: dict[int, list[int]] = {}
@@ -209,7 +202,7 @@ def draw(data: Data, rng: random.Random, n: int) -> list[int]:
     return [rng.randrange(len(data.examples)) for _ in range(n)]
 
 
-def answer_ce(data: Data, picked: list[int], logits: torch.Tensor, targets: torch.Tensor, weight: float) -> tuple[torch.Tensor, torch.Tensor]:
+def weighted_answer_ce(data: Data, picked: list[int], logits: torch.Tensor, targets: torch.Tensor, weight: float) -> tuple[torch.Tensor, torch.Tensor]:
     """(loss, plain mean CE) on the answer rows (logits and targets in batch order). The loss weights the rows the base
     alone gets wrong by weight and the others by 1 (a weighted mean); with weight 1 it is the plain mean."""
     rows = F.cross_entropy(logits, targets, reduction="none")
@@ -355,7 +348,7 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
         # Predict token t+1 at position t: shift the answer mask left by one.
         inputs, targets, sel = ids[:, :-1], ids[:, 1:], mask[:, 1:]
         logits, _, _ = base(inputs, attn_mask=attn[:, :-1], lora=adapters, logit_mask=sel)
-        ce_loss, ce = answer_ce(data, picked, logits, targets[sel], cfg.decisive_weight)
+        ce_loss, ce = weighted_answer_ce(data, picked, logits, targets[sel], cfg.decisive_weight)
         loss = cfg.ce_weight * ce_loss
         if data.teacher is not None:
             kl = teacher_term(data, picked, logits, cfg.teacher_gate)

@@ -131,8 +131,8 @@ def test_base_misses_are_the_tokens_greedy_decoding_gets_wrong():
     assert [m.nonzero().flatten().tolist() for m in got] == [[], [0, 2], []]
 
 
-def test_answer_ce_weighs_the_base_misses():
-    from training.train_hypernet import answer_ce
+def test_weighted_answer_ce_weighs_the_base_misses():
+    from training.train_hypernet import weighted_answer_ce
 
     torch.manual_seed(2)
     data = type("D", (), {})()
@@ -142,9 +142,9 @@ def test_answer_ce_weighs_the_base_misses():
     logits, targets = torch.randn(6, 11), torch.randint(0, 11, (6,))
     rows = F.cross_entropy(logits, targets, reduction="none")
     w = torch.tensor([4.0, 4, 4, 1, 1, 1])  # batch order: example 2's rows, then 0's, then 1's
-    loss, mean = answer_ce(data, picked, logits, targets, 4.0)
+    loss, mean = weighted_answer_ce(data, picked, logits, targets, 4.0)
     assert torch.allclose(loss, (w * rows).sum() / w.sum()) and torch.allclose(mean, rows.mean())
-    plain, _ = answer_ce(data, picked, logits, targets, 1.0)
+    plain, _ = weighted_answer_ce(data, picked, logits, targets, 1.0)
     assert torch.allclose(plain, F.cross_entropy(logits, targets))
 
 
