@@ -140,9 +140,11 @@ def mean_std(per_seed: list[dict]) -> dict:
         out[cond] = {}
         for split, metrics in per_seed[0][cond].items():
             out[cond][split] = {"n_cases": metrics["n_cases"]}
-            for key in ("pass_rate", "exact_match", "token_f1"):
+            for key in ("pass_rate", "exact_match", "token_f1", "other_params_rate", "params_followed"):
                 vals = [s[cond][split][key] for s in per_seed]
-                out[cond][split][key] = {"mean": statistics.fmean(vals), "std": statistics.pstdev(vals) if len(vals) > 1 else 0.0, "seeds": vals}
+                known = [v for v in vals if v is not None]  # params_followed is None where no output has the family's form
+                out[cond][split][key] = {"mean": statistics.fmean(known) if known else None,
+                                         "std": statistics.pstdev(known) if len(known) > 1 else 0.0, "seeds": vals}
             buckets = metrics.get("by_length_bucket", {})
             out[cond][split]["pass_rate_by_length"] = {
                 b: {"mean": statistics.fmean(s[cond][split]["by_length_bucket"][b]["pass_rate"] for s in per_seed), "n_cases": buckets[b]["n_cases"]}

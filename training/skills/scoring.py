@@ -12,10 +12,17 @@ A case is one line of testset-v1.jsonl (see make_data.py); the fields used here 
          fall back to the default checker: equality up to whitespace and an enclosing code span.
 - exact: output equals `expected` after whitespace normalisation (strip, runs of whitespace -> one space).
 - f1:    token F1 between output and `expected`, tokens split on whitespace (multiset overlap).
+- other_params: the output fails, but the family's checker accepts it under another valid parameter combination
+         of the same family (the right kind of answer under the wrong rule: e.g. snake_case asked, camelCase given).
+         False for unknown families.
+- params_followed: for an output of the family's form, the share of the case's parameters it follows: 1 for a
+         pass, else the largest share of parameters on which a combination that accepts the output agrees with the
+         case's. None for an output no combination accepts, and for unknown families.
 """
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -46,11 +53,17 @@ def score(case: Case, output: str) -> dict[str, Any]:
     """Score one model output against one case."""
     family = FAMILIES.get(case.get("family", ""))
     if family is not None:
-        passed = family.check(case["params"], case["input"], output)
+        params = case["params"]
+        passed = family.check(params, case["input"], output)
+        followed = 1.0 if passed else max(
+            (sum(p[k] == params.get(k) for k in p) / len(p) for p in family.combos() if p != params and family.check(p, case["input"], output)),
+            default=None)
     else:
-        passed = same_text(output, case["expected"])
+        passed, followed = same_text(output, case["expected"]), None
     return {
         "pass": bool(passed),
+        "other_params": not passed and followed is not None,
+        "params_followed": followed,
         "exact": normalize_whitespace(output) == normalize_whitespace(case["expected"]),
         "f1": token_f1(output, case["expected"]),
     }
@@ -63,11 +76,14 @@ def _summary(results: list[Result]) -> dict[str, Any]:
         "pass_rate": sum(r["pass"] for r in results) / n if n else 0.0,
         "exact_match": sum(r["exact"] for r in results) / n if n else 0.0,
         "token_f1": sum(r["f1"] for r in results) / n if n else 0.0,
+        "other_params_rate": sum(r["other_params"] for r in results) / n if n else 0.0,
+        "params_followed": statistics.fmean(followed) if (followed := [r["params_followed"] for r in results if r["params_followed"] is not None]) else None,
     }
 
 
 def aggregate(scored: Iterable[tuple[Case, Result]]) -> dict[str, dict[str, Any]]:
-    """Per split: n_cases, pass_rate, exact_match, token_f1, and the same under `by_length_bucket`."""
+    """Per split: n_cases, pass_rate, exact_match, token_f1, other_params_rate, params_followed (mean over the outputs
+    where it is defined, None where none is), and the same under `by_length_bucket`."""
     by_split: dict[str, list[Result]] = defaultdict(list)
     by_bucket: dict[str, dict[str, list[Result]]] = defaultdict(lambda: defaultdict(list))
     for case, result in scored:

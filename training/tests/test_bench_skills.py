@@ -81,3 +81,17 @@ def test_adapter_scale_is_the_scale_folded_into_b() -> None:
     at_two = run_plan(runner, net, chunk, plan, 2.0)
     assert at_two == run_plan(runner, doubled, chunk, plan, 1.0)
     assert at_two != zero, "scale 2 changed no answer: the check would pass with the scale ignored"
+
+
+def test_mean_std_skips_undefined_params_followed() -> None:
+    from training.bench_skills import mean_std
+
+    def seed(pass_rate: float, followed: float | None) -> dict:
+        split = {"n_cases": 4, "pass_rate": pass_rate, "exact_match": pass_rate, "token_f1": pass_rate,
+                 "other_params_rate": 0.25, "params_followed": followed, "by_length_bucket": {}}
+        return {"adapter": {"heldout_params": split}}
+    out = mean_std([seed(0.5, 0.75), seed(0.25, None), seed(0.0, 0.25)])["adapter"]["heldout_params"]
+    assert out["pass_rate"]["mean"] == 0.25 and out["pass_rate"]["seeds"] == [0.5, 0.25, 0.0]
+    assert out["params_followed"]["mean"] == 0.5 and out["params_followed"]["std"] == 0.25
+    assert out["params_followed"]["seeds"] == [0.75, None, 0.25]
+    assert mean_std([seed(0.0, None)])["adapter"]["heldout_params"]["params_followed"]["mean"] is None
