@@ -7,7 +7,8 @@ Conditions: base (no skill, no adapter) | icl (skill in context) | adapter (gene
 adapter_icl | shuffled (the adapter of another family's skill) | accumulate_3 (the skill's adapter plus two other
 skills' adapters in other slots). Each hypernetwork file is one training seed: the JSON has every seed's scores
 and their mean and std. --skills DIR reads an external folder of skills (each a folder with SKILL.md and
-cases.jsonl lines {"input", "expected"}) instead of the built-in test set.
+cases.jsonl lines {"input", "expected"}) instead of the built-in test set. --over_context F lengthens every skill
+past F times the pack's context with irrelevant sections (pad_past_context).
 """
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ from .export.pack import git_commit, load_pack_model, lora_spec_of
 from .hypernet import Hypernetwork, compose_slots, load_hypernet
 from .model import generate
 from .skill_encoder import encode_skill
-from .skills import scoring
+from .skills import FAMILIES, scoring
+from .skills.render import filler_sections
 
 CONDITIONS = ("base", "icl", "adapter", "adapter_icl", "shuffled", "accumulate_3")
 
@@ -50,6 +52,27 @@ def load_cases(testset: Path, skills_dir: Path | None, limit: int, seed: int) ->
         group = [c for c in cases if c["split"] == split]
         out += rng.sample(group, min(limit, len(group))) if limit else group
     return out
+
+
+def pad_past_context(cases: list[dict], tok, tokens: int, seed: int) -> list[dict]:
+    """Every case's skill lengthened to more than `tokens` tokens by irrelevant sections appended after its own body,
+    as real skill files carry appendices (render.filler_sections: format-free prose about the family's topic). A
+    skill is padded the same wherever it is used (its adapter in other cases' shuffled and accumulate_3 jobs too).
+    With the skill in context the prompt is then longer than the context and keeps its newest tokens, as the app
+    does, so the skill's own rules at its start are lost; the hypernetwork reads the whole skill, chunk by chunk."""
+    padded: dict[str, str] = {}
+    for case in cases:
+        sid = case["skill_id"]
+        if sid in padded:
+            continue
+        family = FAMILIES.get(case["family"])
+        if family is None:
+            raise SystemExit(f"--over_context pads skills of the built-in families only; {case['family']!r} is not one")
+        sections, text = filler_sections(family, random.Random(f"{seed}:pad:{sid}")), case["skill_md"].rstrip("\n")
+        while len(tok.encode(text, add_special_tokens=False)) <= tokens:
+            text += "\n\n" + next(sections)
+        padded[sid] = text + "\n"
+    return [{**c, "skill_md": padded[c["skill_id"]], "length_bucket": "over_context"} for c in cases]
 
 
 def first_line_answer(text: str) -> str:
@@ -187,6 +210,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--scale", type=float, default=1.0, help="every active adapter's scale (the app's slider; default 1)")
+    ap.add_argument("--over_context", type=float, default=0.0, metavar="F",
+                    help="pad every skill past F x the pack's context with irrelevant sections (F >= 1; PyTorch path only)")
     ap.add_argument("--plan", action="store_true", help="print the job plan as JSON and exit (for bench/skills.mjs)")
     ap.add_argument("--browser-outputs", type=Path, default=None, help="score the browser's answers to the plan")
     ap.add_argument("--command", default=None)
@@ -194,9 +219,20 @@ def main() -> None:
     args = ap.parse_args()
     if args.browser_outputs and args.scale != 1.0:
         raise SystemExit("--scale applies to the PyTorch path only: the browser benchmark runs adapters at scale 1")
+    if args.over_context and (args.plan or args.browser_outputs):
+        raise SystemExit("--over_context runs on the PyTorch path only (the browser benchmark has no padded plan yet)")
+    if args.over_context and args.over_context < 1:
+        raise SystemExit(f"--over_context is a multiple of the context, at least 1 (got {args.over_context})")
     torch.set_num_threads(args.threads)
     t0 = time.time()
     cases = load_cases(args.testset, args.skills, args.limit, args.seed)
+    padding = None
+    if args.over_context:
+        tok, context = load_tokenizer(args.pack), json.loads((args.pack / "manifest.json").read_text())["generation"]["contextLength"]
+        cases = pad_past_context(cases, tok, int(args.over_context * context), args.seed)
+        lengths = sorted({c["skill_id"]: len(tok.encode(c["skill_md"], add_special_tokens=False)) for c in cases}.values())
+        padding = {"factor": args.over_context, "context_tokens": context,
+                   "skill_tokens": {"min": lengths[0], "median": lengths[len(lengths) // 2], "max": lengths[-1]}}
     own = args.pack / "hypernet.safetensors"
     hypernets = args.hypernets if args.hypernets is not None else ([own] if own.exists() else [])
     conditions = list(CONDITIONS) if hypernets else ["base", "icl"]
@@ -218,6 +254,7 @@ def main() -> None:
         "hypernets": [str(p) for p in hypernets],
         "n_cases": len(cases),
         "adapter_scale": args.scale,
+        **({"over_context": padding} if padding else {}),
         "conditions": mean_std(per_seed),
     }
     if args.browser_outputs:

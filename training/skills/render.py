@@ -7,7 +7,7 @@ heldout_phrasing split, so those layouts are never seen in training.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -363,3 +363,23 @@ def render_body(family: Family, params: Params, style: str, rng: random.Random, 
     if template is None:
         template = rng.randrange(TEMPLATES_PER_STYLE)
     return _TEMPLATES[(style, template)](_Page(family, params, rng)).strip() + "\n"
+
+
+def filler_sections(family: Family, rng: random.Random) -> Iterator[str]:
+    """An endless run of irrelevant `##` sections about a family's topic (background, tooling, questions, stories from
+    production, ...) drawn from the format-free prose pools above: text that lengthens a skill past any context
+    without stating, or contradicting, a rule."""
+    page = _Page(family, {}, rng)
+    makers: tuple[tuple[str, Callable[[], str]], ...] = (
+        ("Background", lambda: page.prose(_BACKGROUND, 3, 7)),
+        ("Tooling", lambda: page.prose(_TOOLING, 3, 7)),
+        ("History", lambda: page.prose(_HISTORY, 2, 5)),
+        ("Common questions", lambda: page.faq(2, 6)),
+        ("Troubleshooting", lambda: page.prose(_TROUBLESHOOTING, 2, 5)),
+        ("Checklist", lambda: bullets(page.pick(_CHECKLIST, 4, 8))),
+        ("A story from production", lambda: "\n\n".join(page.pick(_INCIDENTS, 1, 2))),
+        ("Ownership", lambda: page.prose(_OWNERSHIP, 2)),
+    )
+    while True:
+        heading, make = rng.choice(makers)
+        yield f"## {heading}\n\n{make()}"

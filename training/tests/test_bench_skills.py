@@ -95,3 +95,45 @@ def test_mean_std_skips_undefined_params_followed() -> None:
     assert out["params_followed"]["mean"] == 0.5 and out["params_followed"]["std"] == 0.25
     assert out["params_followed"]["seeds"] == [0.75, None, 0.25]
     assert mean_std([seed(0.0, None)])["adapter"]["heldout_params"]["params_followed"]["mean"] is None
+
+
+def test_skills_padded_past_the_context_keep_their_text_and_overflow_the_prompt() -> None:
+    """--over_context: each skill grows by whole irrelevant sections just past the token target (counted with the
+    pack's own tokenizer), keeps its own text and front matter first, is padded the same wherever it appears, and
+    a skill-in-context prompt with it is cut to the context while the unpadded one is not."""
+    from pathlib import Path
+
+    from training.bench_skills import Runner, load_cases, pad_past_context
+    from training.conversations import with_skill
+    from training.skills import parse_skill_md
+
+    root = Path(__file__).resolve().parents[2]
+    pack = root / "public/models/small-skills"
+    runner = Runner(pack, max_new_tokens=8)
+    target = int(1.25 * runner.context)
+    cs = load_cases(root / "training/data/testset-v1.jsonl", None, 2, seed=0)
+    cs = cs + [dict(cs[0], case_id="again")]  # the same skill in a second case
+    padded = pad_past_context(cs, runner.tok, target, seed=0)
+    count = lambda text: len(runner.tok.encode(text, add_special_tokens=False))  # noqa: E731
+    for case, long in zip(cs, padded):
+        text = long["skill_md"]
+        assert text.startswith(case["skill_md"].rstrip("\n")) and long["length_bucket"] == "over_context"
+        assert count(text) > target >= count(text[:text.rindex("\n\n## ")]), "padded by more than one section past the target"
+        assert parse_skill_md(text)[0] == parse_skill_md(case["skill_md"])[0]
+    assert padded[-1]["skill_md"] == padded[0]["skill_md"]
+    assert pad_past_context(cs[:1], runner.tok, target, seed=1)[0]["skill_md"] != padded[0]["skill_md"]
+    messages = [{"role": "user", "content": cs[0]["messages"][-1]["content"]}]
+    assert runner.answer(with_skill(messages, padded[0]["skill_md"]), None)[1]
+    assert not runner.answer(with_skill(messages, cs[0]["skill_md"]), None)[1]
+
+
+@pytest.mark.parametrize("extra, message", [(["--plan"], "PyTorch path only"), ([], "at least 1")])
+def test_over_context_refusals(monkeypatch: pytest.MonkeyPatch, extra: list[str], message: str) -> None:
+    import sys
+
+    from training.bench_skills import main
+
+    factor = "2" if extra else "0.5"
+    monkeypatch.setattr(sys, "argv", ["bench_skills", "--pack", "public/models/small-skills", "--over_context", factor, *extra])
+    with pytest.raises(SystemExit, match=message):
+        main()
