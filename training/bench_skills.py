@@ -226,21 +226,20 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     t0 = time.time()
     cases = load_cases(args.testset, args.skills, args.limit, args.seed)
-    padding = None
-    if args.over_context:
-        tok, context = load_tokenizer(args.pack), json.loads((args.pack / "manifest.json").read_text())["generation"]["contextLength"]
-        cases = pad_past_context(cases, tok, int(args.over_context * context), args.seed)
-        lengths = sorted({c["skill_id"]: len(tok.encode(c["skill_md"], add_special_tokens=False)) for c in cases}.values())
-        padding = {"factor": args.over_context, "context_tokens": context,
-                   "skill_tokens": {"min": lengths[0], "median": lengths[len(lengths) // 2], "max": lengths[-1]}}
     own = args.pack / "hypernet.safetensors"
     hypernets = args.hypernets if args.hypernets is not None else ([own] if own.exists() else [])
     conditions = list(CONDITIONS) if hypernets else ["base", "icl"]
-    plan = make_plan(cases, conditions, args.seed)
     if args.plan:
-        json.dump(plan, sys.stdout)
+        json.dump(make_plan(cases, conditions, args.seed), sys.stdout)
         return
     runner = Runner(args.pack, args.max_new_tokens)
+    padding = None
+    if args.over_context:  # with the runner's own tokenizer, past the context it cuts prompts to
+        cases = pad_past_context(cases, runner.tok, int(args.over_context * runner.context), args.seed)
+        lengths = sorted({c["skill_id"]: len(runner.tok.encode(c["skill_md"], add_special_tokens=False)) for c in cases}.values())
+        padding = {"factor": args.over_context, "context_tokens": runner.context,
+                   "skill_tokens": {"min": lengths[0], "median": lengths[len(lengths) // 2], "max": lengths[-1]}}
+    plan = make_plan(cases, conditions, args.seed)
     per_seed, reference_outputs = [], []
     for path in hypernets or [None]:
         net = load_hypernet(path) if path else None
