@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // The skill benchmark on the shipped browser path (docs/benchmark.md).
 // npm run bench:skills -- --out bench/results/skills.json [--skills DIR] [--pack ID] [--limit N] [--backend webgpu|wasm]
-//     [--hypernet FILE]...
+//     [--hypernet FILE]... [--over-context F]
 // Chromium answers every case under each condition with the pack's own hypernetwork, or with each --hypernet file
 // in turn (one per training seed: the pack is served again with that file in place of its own); the family
 // checkers (Python, training/skills) then score the answers, and the PyTorch reference runs the same cases with
-// the same files, so the JSON also reports how often the two paths gave the same answer.
+// the same files, so the JSON also reports how often the two paths gave the same answer. --over-context F pads every
+// skill past F times the pack's context (training/bench_skills.py --over_context): the plan carries the padded skills.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -22,6 +23,7 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '0' },
     hypernet: { type: 'string', multiple: true, default: [] },
     'max-new-tokens': { type: 'string', default: '48' },
+    'over-context': { type: 'string' },
   },
 });
 const python = (argv) => {
@@ -33,6 +35,7 @@ const python = (argv) => {
 // The same case selection and condition plan as the PyTorch reference (training/bench_skills.py --plan).
 const planArgs = ['-m', 'training.bench_skills', '--pack', `public/models/${args.pack}`, '--limit', args.limit, '--seed', args.seed, '--plan'];
 if (args.skills) planArgs.push('--skills', args.skills);
+if (args['over-context']) planArgs.push('--over_context', args['over-context']);
 const plan = JSON.parse(python(planArgs));
 
 /**
@@ -81,6 +84,7 @@ try {
   const scoreArgs = ['-m', 'training.bench_skills', '--pack', `public/models/${args.pack}`, '--limit', args.limit, '--seed', args.seed,
     '--browser-outputs', rawPath, '--out', args.out, '--max_new_tokens', args['max-new-tokens'], '--command', `npm run bench:skills -- ${process.argv.slice(2).join(' ')}`];
   if (args.skills) scoreArgs.push('--skills', args.skills);
+  if (args['over-context']) scoreArgs.push('--over_context', args['over-context']);
   if (args.hypernet.length) scoreArgs.push('--hypernets', ...args.hypernet);
   python(scoreArgs);
   const result = JSON.parse(readFileSync(resolve(root, args.out), 'utf8'));

@@ -75,6 +75,14 @@ def pad_past_context(cases: list[dict], tok, tokens: int, seed: int) -> list[dic
     return [{**c, "skill_md": padded[c["skill_id"]], "length_bucket": "over_context"} for c in cases]
 
 
+def pad_cases(cases: list[dict], tok, context: int, factor: float, seed: int) -> tuple[list[dict], dict]:
+    """pad_past_context to `factor` x `context` tokens, and the record of it the results carry."""
+    cases = pad_past_context(cases, tok, int(factor * context), seed)
+    lengths = sorted({c["skill_id"]: len(tok.encode(c["skill_md"], add_special_tokens=False)) for c in cases}.values())
+    return cases, {"factor": factor, "context_tokens": context,
+                   "skill_tokens": {"min": lengths[0], "median": lengths[len(lengths) // 2], "max": lengths[-1]}}
+
+
 def first_line_answer(text: str) -> str:
     """Answers are one line: the first non-empty line is the answer (the decode stops there too)."""
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
@@ -211,7 +219,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--scale", type=float, default=1.0, help="every active adapter's scale (the app's slider; default 1)")
     ap.add_argument("--over_context", type=float, default=0.0, metavar="F",
-                    help="pad every skill past F x the pack's context with irrelevant sections (F >= 1; PyTorch path only)")
+                    help="pad every skill past F x the pack's context with irrelevant sections (F >= 1)")
     ap.add_argument("--plan", action="store_true", help="print the job plan as JSON and exit (for bench/skills.mjs)")
     ap.add_argument("--browser-outputs", type=Path, default=None, help="score the browser's answers to the plan")
     ap.add_argument("--command", default=None)
@@ -219,8 +227,6 @@ def main() -> None:
     args = ap.parse_args()
     if args.browser_outputs and args.scale != 1.0:
         raise SystemExit("--scale applies to the PyTorch path only: the browser benchmark runs adapters at scale 1")
-    if args.over_context and (args.plan or args.browser_outputs):
-        raise SystemExit("--over_context runs on the PyTorch path only (the browser benchmark has no padded plan yet)")
     if args.over_context and args.over_context < 1:
         raise SystemExit(f"--over_context is a multiple of the context, at least 1 (got {args.over_context})")
     torch.set_num_threads(args.threads)
@@ -229,16 +235,16 @@ def main() -> None:
     own = args.pack / "hypernet.safetensors"
     hypernets = args.hypernets if args.hypernets is not None else ([own] if own.exists() else [])
     conditions = list(CONDITIONS) if hypernets else ["base", "icl"]
-    if args.plan:
+    if args.plan:  # the browser benchmark's jobs: the pack's tokenizer and context pad the skills, no model load
+        if args.over_context:
+            manifest = json.loads((args.pack / "manifest.json").read_text())
+            cases, _ = pad_cases(cases, load_tokenizer(args.pack), manifest["generation"]["contextLength"], args.over_context, args.seed)
         json.dump(make_plan(cases, conditions, args.seed), sys.stdout)
         return
     runner = Runner(args.pack, args.max_new_tokens)
     padding = None
     if args.over_context:  # with the runner's own tokenizer, past the context it cuts prompts to
-        cases = pad_past_context(cases, runner.tok, int(args.over_context * runner.context), args.seed)
-        lengths = sorted({c["skill_id"]: len(runner.tok.encode(c["skill_md"], add_special_tokens=False)) for c in cases}.values())
-        padding = {"factor": args.over_context, "context_tokens": runner.context,
-                   "skill_tokens": {"min": lengths[0], "median": lengths[len(lengths) // 2], "max": lengths[-1]}}
+        cases, padding = pad_cases(cases, runner.tok, runner.context, args.over_context, args.seed)
     plan = make_plan(cases, conditions, args.seed)
     per_seed, reference_outputs = [], []
     for path in hypernets or [None]:

@@ -127,13 +127,32 @@ def test_skills_padded_past_the_context_keep_their_text_and_overflow_the_prompt(
     assert not runner.answer(with_skill(messages, cs[0]["skill_md"]), None)[1]
 
 
-@pytest.mark.parametrize("extra, message", [(["--plan"], "PyTorch path only"), ([], "at least 1")])
-def test_over_context_refusals(monkeypatch: pytest.MonkeyPatch, extra: list[str], message: str) -> None:
+def test_over_context_refusal(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
     from training.bench_skills import main
 
-    factor = "2" if extra else "0.5"
-    monkeypatch.setattr(sys, "argv", ["bench_skills", "--pack", "public/models/small-skills", "--over_context", factor, *extra])
-    with pytest.raises(SystemExit, match=message):
+    monkeypatch.setattr(sys, "argv", ["bench_skills", "--pack", "public/models/small-skills", "--over_context", "0.5"])
+    with pytest.raises(SystemExit, match="at least 1"):
         main()
+
+
+def test_padded_plan_matches_the_padding_of_a_run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    """The browser benchmark's plan (--plan, no model load) pads skills exactly as the PyTorch run does with the
+    runner's tokenizer and context, so both paths answer the same padded prompts."""
+    import json
+    import sys
+    from pathlib import Path
+
+    from training.bench_skills import CONDITIONS, Runner, load_cases, main, make_plan, pad_cases
+
+    root = Path(__file__).resolve().parents[2]
+    pack = root / "public/models/small-skills"
+    monkeypatch.setattr(sys, "argv", ["bench_skills", "--pack", str(pack), "--limit", "1", "--over_context", "1.1", "--plan"])
+    main()
+    plan = json.loads(capsys.readouterr().out)
+    runner = Runner(pack, max_new_tokens=48)
+    cases, padding = pad_cases(load_cases(root / "training/data/testset-v1.jsonl", None, 1, 0), runner.tok, runner.context, 1.1, 0)
+    assert plan == make_plan(cases, list(CONDITIONS), 0)
+    assert padding["skill_tokens"]["min"] > 1.1 * runner.context
+    assert all(len(runner.tok.encode(t, add_special_tokens=False)) > 1.1 * runner.context for t in plan["skills"].values())
