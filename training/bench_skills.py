@@ -171,7 +171,7 @@ def mean_std(per_seed: list[dict]) -> dict:
         out[cond] = {}
         for split, metrics in per_seed[0][cond].items():
             out[cond][split] = {"n_cases": metrics["n_cases"]}
-            for key in ("pass_rate", "exact_match", "token_f1", "other_params_rate", "params_followed"):
+            for key in ("pass_rate", "exact_match", "token_f1", "other_params_rate", "run_on_rate", "params_followed"):
                 vals = [s[cond][split][key] for s in per_seed]
                 known = [v for v in vals if v is not None]  # params_followed is None where no output has the family's form
                 out[cond][split][key] = {"mean": statistics.fmean(known) if known else None,

@@ -18,6 +18,10 @@ A case is one line of testset-v1.jsonl (see make_data.py); the fields used here 
 - params_followed: for an output of the family's form, the share of the case's parameters it follows: 1 for a
          pass, else the largest share of parameters on which a combination that accepts the output agrees with the
          case's. None for an output no combination accepts, and for unknown families.
+- run_on: the output fails, but one of its proper prefixes passes: the right answer with more text after it on the
+         same line (a model that does not stop: Gemma 3 270M is a base model, and through a chat template it often
+         glues stray tokens onto a right answer). An upper bound on answers lost only to not stopping (a prefix of
+         a wrong number can pass too).
 """
 
 from __future__ import annotations
@@ -58,10 +62,13 @@ def score(case: Case, output: str) -> dict[str, Any]:
         followed = 1.0 if passed else max(
             (sum(p[k] == params.get(k) for k in p) / len(p) for p in family.combos() if p != params and family.check(p, case["input"], output)),
             default=None)
+        accepts = lambda text: family.check(params, case["input"], text)  # noqa: E731
     else:
         passed, followed = same_text(output, case["expected"]), None
+        accepts = lambda text: same_text(text, case["expected"])  # noqa: E731
     return {
         "pass": bool(passed),
+        "run_on": not passed and any(output[:i].strip() and accepts(output[:i]) for i in range(len(output) - 1, 0, -1)),
         "other_params": not passed and followed is not None,
         "params_followed": followed,
         "exact": normalize_whitespace(output) == normalize_whitespace(case["expected"]),
@@ -77,12 +84,13 @@ def _summary(results: list[Result]) -> dict[str, Any]:
         "exact_match": sum(r["exact"] for r in results) / n if n else 0.0,
         "token_f1": sum(r["f1"] for r in results) / n if n else 0.0,
         "other_params_rate": sum(r["other_params"] for r in results) / n if n else 0.0,
+        "run_on_rate": sum(r["run_on"] for r in results) / n if n else 0.0,
         "params_followed": statistics.fmean(followed) if (followed := [r["params_followed"] for r in results if r["params_followed"] is not None]) else None,
     }
 
 
 def aggregate(scored: Iterable[tuple[Case, Result]]) -> dict[str, dict[str, Any]]:
-    """Per split: n_cases, pass_rate, exact_match, token_f1, other_params_rate, params_followed (mean over the outputs
+    """Per split: n_cases, pass_rate, exact_match, token_f1, other_params_rate, run_on_rate, params_followed (mean over the outputs
     where it is defined, None where none is), and the same under `by_length_bucket`."""
     by_split: dict[str, list[Result]] = defaultdict(list)
     by_bucket: dict[str, dict[str, list[Result]]] = defaultdict(lambda: defaultdict(list))

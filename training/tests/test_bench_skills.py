@@ -88,7 +88,7 @@ def test_mean_std_skips_undefined_params_followed() -> None:
 
     def seed(pass_rate: float, followed: float | None) -> dict:
         split = {"n_cases": 4, "pass_rate": pass_rate, "exact_match": pass_rate, "token_f1": pass_rate,
-                 "other_params_rate": 0.25, "params_followed": followed, "by_length_bucket": {}}
+                 "other_params_rate": 0.25, "run_on_rate": 0.0, "params_followed": followed, "by_length_bucket": {}}
         return {"adapter": {"heldout_params": split}}
     out = mean_std([seed(0.5, 0.75), seed(0.25, None), seed(0.0, 0.25)])["adapter"]["heldout_params"]
     assert out["pass_rate"]["mean"] == 0.25 and out["pass_rate"]["seeds"] == [0.5, 0.25, 0.0]

@@ -170,14 +170,16 @@ def test_testset_cases_score_gold_as_pass(tmp_path: Path) -> None:
         assert parse_skill_md(case["skill_md"])[1] and not shows_example(case["skill_md"], case["input"])
         assert case["messages"][-1]["role"] == "user"
         result = score(case, case["expected"])
-        assert result == {"pass": True, "exact": True, "f1": 1.0, "other_params": False, "params_followed": 1.0}, case["case_id"]
+        assert result == {"pass": True, "run_on": False, "exact": True, "f1": 1.0, "other_params": False, "params_followed": 1.0}, case["case_id"]
         junk = score(case, "no idea")
-        assert not junk["pass"] and not junk["other_params"] and junk["params_followed"] is None
+        assert not junk["pass"] and not junk["other_params"] and not junk["run_on"] and junk["params_followed"] is None
+        glued = score(case, case["expected"] + "iatrics")  # a stray token glued onto the right answer
+        assert glued["pass"] or glued["run_on"], case["case_id"]
         scored.append((case, result))
     report = aggregate(scored)
     assert report["heldout_family"]["n_cases"] == SMALL.cases_per_heldout_split
     assert report["train"]["pass_rate"] == 1.0 and report["train"]["other_params_rate"] == 0.0
-    assert report["train"]["params_followed"] == 1.0
+    assert report["train"]["params_followed"] == 1.0 and report["train"]["run_on_rate"] == 0.0
     assert sum(b["n_cases"] for b in report["train"]["by_length_bucket"].values()) == SMALL.train_cases
 
 
@@ -191,19 +193,23 @@ def test_score_is_lenient_on_formatting_and_strict_on_content() -> None:
         "length_bucket": "short",
     }
     assert score(case, "```\nv1.5.0\n```")["pass"]
-    assert score(case, "v1.5.0 ") == {"pass": True, "exact": True, "f1": 1.0, "other_params": False, "params_followed": 1.0}
+    assert score(case, "v1.5.0 ") == {"pass": True, "run_on": False, "exact": True, "f1": 1.0, "other_params": False, "params_followed": 1.0}
     wrong = score(case, "1.5.0")
     assert not wrong["pass"] and not wrong["exact"] and wrong["f1"] == 0.0
     # the answer of v_prefix=False (zero_major does not matter above 1.0.0): 2 of the 3 parameters followed
-    assert wrong["other_params"] and wrong["params_followed"] == 2 / 3
+    assert wrong["other_params"] and wrong["params_followed"] == 2 / 3 and not wrong["run_on"]
     late = score(case, "v1.5.0-rc.1")  # a prerelease suffix where none is asked: v_prefix kept
     assert late["other_params"] and late["params_followed"] == 2 / 3
+    assert late["run_on"]  # its prefix "v1.5.0" is the answer
+    assert score(case, "v1.5.0iatrics prochains")["run_on"] and not score(case, "v1.4.3 v1.5.0")["run_on"]
     assert score(case, "1.5.0-beta.1")["params_followed"] == 1 / 3
     patch = score(case, "v1.4.3")  # a patch bump is no combination's answer to a new feature
     assert not patch["other_params"] and patch["params_followed"] is None
     external = {"input": "x", "expected": "a b", "split": "external"}
     assert score(external, "a b")["pass"] and score(external, "a c")["f1"] == 0.5
     assert score(external, "a b")["params_followed"] is None
+    assert score(external, "a b zz")["run_on"] and not score(external, "a b")["run_on"] and not score(external, "a")["run_on"]
     report = aggregate([(case, wrong), (case, patch), (case, score(case, "v1.5.0"))])["heldout_params"]
     assert report["other_params_rate"] == 1 / 3 and report["params_followed"] == (2 / 3 + 1) / 2
+    assert aggregate([(case, late), (case, wrong)])["heldout_params"]["run_on_rate"] == 0.5
     assert aggregate([(external, score(external, "a b"))])["external"]["params_followed"] is None
