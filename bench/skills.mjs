@@ -77,6 +77,7 @@ try {
     results.push({ hypernet: run.file ?? `${args.pack}/hypernet.safetensors`, outputs, adapters: made });
     console.error(`${run.file ?? args.pack}: ${plan.jobs.length} jobs (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
+  const browserS = (Date.now() - t0) / 1000;
   const rawPath = args.out.replace(/\.json$/, '.outputs.json');
   mkdirSync(dirname(resolve(root, args.out)), { recursive: true });
   writeFileSync(resolve(root, rawPath), JSON.stringify({ backend, runs: results }));
@@ -88,6 +89,9 @@ try {
   if (args.hypernet.length) scoreArgs.push('--hypernets', ...args.hypernet);
   python(scoreArgs);
   const result = JSON.parse(readFileSync(resolve(root, args.out), 'utf8'));
+  // wall_s is the scoring call's own time (it reruns the PyTorch reference); the browser's answering is separate.
+  result.browser_wall_s = Math.round(browserS * 10) / 10;
+  writeFileSync(resolve(root, args.out), `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify({ agreement: result.browser_vs_python_agreement, wall_s: (Date.now() - t0) / 1000 }));
 } finally {
   await close();
