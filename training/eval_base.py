@@ -1,6 +1,6 @@
 """Score a base model on the fixed test set with the skill in context and without it.
 
-    python -m training.eval_base --model small|gemma [--limit N] [--format chat|plain] --out bench/results/base-eval.json
+    python -m training.eval_base --model small|gemma [--limit N [--bench-cases]] [--format chat|plain] --out bench/results/base-eval.json
 
 - small: the committed pack public/models/small-skills (or --checkpoint RUN_DIR for a training run folder).
 - gemma: the Gemma 3 270M GGUF converted to a Hugging Face folder under .build/ (converted on first use).
@@ -160,6 +160,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--format", choices=("chat", "plain"), default="chat", help="prompt format (plain: completion-style, for base models)")
     parser.add_argument("--limit", type=int, default=0, help="cases per split (0: all)")
     parser.add_argument("--seed", type=int, default=0, help="seeds the per-split subset when --limit is set")
+    parser.add_argument("--bench-cases", action="store_true",
+                        help="with --limit: the skill benchmark's subset (training.bench_skills), to set these numbers beside its table")
     parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2, help="torch threads (1 while a training run shares the CPU)")
     parser.add_argument("--pack", type=Path, default=SMALL_PACK)
@@ -177,7 +179,12 @@ def main(argv: list[str] | None = None) -> None:
         runner.fmt = args.format
     else:
         runner, source = load_gemma(args.format)
-    cases = load_cases(args.testset, args.limit, args.seed)
+    if args.bench_cases:
+        from .bench_skills import load_cases as bench_cases
+
+        cases = bench_cases(args.testset, None, args.limit, args.seed)
+    else:
+        cases = load_cases(args.testset, args.limit, args.seed)
     result = evaluate(runner, cases, args.max_new_tokens, tuple(args.conditions.split(",")), progress=True)
     key = args.model + ("-plain" if args.format == "plain" else "")
     entry = {
@@ -185,6 +192,7 @@ def main(argv: list[str] | None = None) -> None:
         "model_source": source,
         "format": args.format,
         "limit_per_split": args.limit or None,
+        "case_selection": "bench_skills" if args.bench_cases else "eval_base",
         "max_new_tokens": args.max_new_tokens,
         "stop_rule": "eos; for one-line expected answers also the first newline after non-blank output",
         "command": shlex.join(["python", "-m", "training.eval_base", *(sys.argv[1:] if argv is None else argv)]),

@@ -143,3 +143,19 @@ def test_eval_scorer_end_to_end_with_a_tiny_random_model(tmp_path):
     for cond in ("icl", "no_skill"):
         split = report["conditions"][cond]["train"]
         assert split["n_cases"] == 3 and 0.0 <= split["pass_rate"] <= 1.0 and "by_length_bucket" in split
+
+
+def test_eval_base_bench_cases_are_the_skill_benchmark_subset(monkeypatch, tmp_path):
+    """--bench-cases evaluates exactly the cases the skill benchmark picks for the same --limit and --seed, so its
+    numbers sit beside that table; without it eval_base keeps its own subset."""
+    import training.eval_base as eval_base
+    from training.bench_skills import load_cases as bench_cases
+
+    seen = []
+    monkeypatch.setattr(eval_base, "evaluate", lambda runner, cases, *a, **k: seen.append([c["case_id"] for c in cases]) or {"conditions": {}, "samples": {}})
+    out = tmp_path / "eval.json"
+    eval_base.main(["--model", "small", "--limit", "2", "--bench-cases", "--out", str(out)])
+    eval_base.main(["--model", "small", "--limit", "2", "--out", str(tmp_path / "own.json")])
+    assert seen[0] == [c["case_id"] for c in bench_cases(DATA / "testset-v1.jsonl", None, 2, 0)]
+    assert len(seen[1]) == len(seen[0]) == 8 and seen[1] != seen[0]
+    assert json.loads(out.read_text())["small"]["case_selection"] == "bench_skills"
