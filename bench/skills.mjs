@@ -36,6 +36,7 @@ const python = (argv) => {
 const planArgs = ['-m', 'training.bench_skills', '--pack', `public/models/${args.pack}`, '--limit', args.limit, '--seed', args.seed, '--plan'];
 if (args.skills) planArgs.push('--skills', args.skills);
 if (args['over-context']) planArgs.push('--over_context', args['over-context']);
+if (args.hypernet.length) planArgs.push('--hypernets', ...args.hypernet); // the conditions depend on having one
 const plan = JSON.parse(python(planArgs));
 
 /**

@@ -170,6 +170,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--conditions", default=",".join(CONDITIONS))
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/base-eval.json")
     args = parser.parse_args(argv)
+    if args.bench_cases and not args.limit:
+        raise SystemExit("--bench-cases picks the skill benchmark's subset for a --limit; without one every case is scored")
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
 

@@ -20,8 +20,8 @@ A case is one line of testset-v1.jsonl (see make_data.py); the fields used here 
          case's. None for an output no combination accepts, and for unknown families.
 - run_on: the output fails, but one of its proper prefixes passes: the right answer with more text after it on the
          same line (a model that does not stop: Gemma 3 270M is a base model, and through a chat template it often
-         glues stray tokens onto a right answer). An upper bound on answers lost only to not stopping (a prefix of
-         a wrong number can pass too).
+         glues stray tokens onto a right answer). An upper bound on answers lost only to not stopping: a prefix of
+         a wrong number can pass too, and it can overlap other_params (v1.5.0-rc.1 where v1.5.0 is asked is both).
 """
 
 from __future__ import annotations
@@ -58,14 +58,14 @@ def score(case: Case, output: str) -> dict[str, Any]:
     family = FAMILIES.get(case.get("family", ""))
     if family is not None:
         params = case["params"]
-        passed = family.check(params, case["input"], output)
+        accepts = lambda text: family.check(params, case["input"], text)  # noqa: E731
+        passed = accepts(output)
         followed = 1.0 if passed else max(
             (sum(p[k] == params.get(k) for k in p) / len(p) for p in family.combos() if p != params and family.check(p, case["input"], output)),
             default=None)
-        accepts = lambda text: family.check(params, case["input"], text)  # noqa: E731
     else:
-        passed, followed = same_text(output, case["expected"]), None
         accepts = lambda text: same_text(text, case["expected"])  # noqa: E731
+        passed, followed = accepts(output), None
     return {
         "pass": bool(passed),
         "run_on": not passed and any(output[:i].strip() and accepts(output[:i]) for i in range(len(output) - 1, 0, -1)),

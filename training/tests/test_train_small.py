@@ -159,3 +159,5 @@ def test_eval_base_bench_cases_are_the_skill_benchmark_subset(monkeypatch, tmp_p
     assert seen[0] == [c["case_id"] for c in bench_cases(DATA / "testset-v1.jsonl", None, 2, 0)]
     assert len(seen[1]) == len(seen[0]) == 8 and seen[1] != seen[0]
     assert json.loads(out.read_text())["small"]["case_selection"] == "bench_skills"
+    with pytest.raises(SystemExit, match="for a --limit"):
+        eval_base.main(["--model", "small", "--bench-cases", "--out", str(out)])
