@@ -198,6 +198,7 @@ def browser_result(browser: dict, cases: list[dict], plan: dict, reference_outpu
     flat = [x for run in same for x in run]
     return {
         "path": f"browser ({browser['backend']})",
+        **({"browser_wall_s": browser["wall_s"]} if "wall_s" in browser else {}),  # the browser's answering time
         "conditions": mean_std(per_seed),
         "pytorch_reference": reference,
         "browser_vs_python_agreement": {

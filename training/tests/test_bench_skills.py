@@ -31,7 +31,7 @@ def test_each_run_is_scored_and_compared_with_its_own_reference() -> None:
     browser1[[j["case_id"] for j in plan["jobs"]].index("b-0")] = "drift\nsecond line"
     runs = [{"outputs": [{"case_id": j["case_id"], "condition": j["condition"], "output": o} for j, o in zip(plan["jobs"], out)]}
             for out in (seed0, browser1)]
-    result = browser_result({"backend": "wasm", "runs": runs}, cs, plan, [seed0, seed1], reference={"x": 1})
+    result = browser_result({"backend": "wasm", "wall_s": 12.5, "runs": runs}, cs, plan, [seed0, seed1], reference={"x": 1})
 
     adapter = result["conditions"]["adapter"]["external"]["pass_rate"]
     assert adapter["seeds"] == [1.0, pytest.approx(1 / 3)]
@@ -43,6 +43,7 @@ def test_each_run_is_scored_and_compared_with_its_own_reference() -> None:
     assert agreement["per_hypernet"] == [1.0, pytest.approx(5 / 6)]
     assert agreement["same_answer"] == pytest.approx(11 / 12)
     assert result["path"] == "browser (wasm)" and result["pytorch_reference"] == {"x": 1}
+    assert result["browser_wall_s"] == 12.5
 
 
 def test_a_run_count_that_differs_from_the_reference_is_refused() -> None:
