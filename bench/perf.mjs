@@ -53,7 +53,7 @@ try {
     for (const [name, preference] of Object.entries(ENGINES)) {
       const info = await page.evaluate(([p, b]) => window.harness.loadPack(`/models/${p}/`, b), [pack, preference]);
       const m = { engine: info.engine, backend: info.backend, note: info.note, decode_plain_tok_s: [], decode_adapter_tok_s: [], adaptergen_ms: [], icl_prefill_ms: [], ttft_adapter_ms: [], ttft_icl_ms: [] };
-      const gen = (messages) => page.evaluate(([msgs, n]) => window.harness.generate(msgs, n, true), [messages, tokens]);
+      const gen = (messages) => page.evaluate(([msgs, n]) => window.harness.generate(msgs, n, { ignoreEos: true }), [messages, tokens]);
       const tokS = (g) => (g.generatedTokens - 1) / (g.decodeMs / 1000);
       await gen(USER); // warm-up: pipelines, caches
       for (let r = 0; r < reps; r++) {

@@ -72,7 +72,7 @@ try {
     const outputs = [];
     for (const job of plan.jobs) {
       await page.evaluate((ids) => window.harness.bindAdapters(ids), job.adapters);
-      const gen = await page.evaluate(([m, n]) => window.harness.generate(m, n), [job.messages, Number(args['max-new-tokens'])]);
+      const gen = await page.evaluate(([m, n]) => window.harness.generate(m, n, { stopAtLineEnd: true }), [job.messages, Number(args['max-new-tokens'])]);
       outputs.push({ case_id: job.case_id, condition: job.condition, output: gen.text });
     }
     results.push({ hypernet: run.file ?? `${args.pack}/hypernet.safetensors`, outputs, adapters: made });

@@ -65,8 +65,13 @@ const harness = {
     const active = ids.map((id) => ({ modules: adapters.get(id)!, scale: 1 }));
     await engine.setLora(composeSlots(active, manifest!.architecture, manifest!.lora));
   },
-  async generate(messages: { role: 'user' | 'assistant' | 'system'; content: string }[], maxNewTokens: number, ignoreEos = false) {
-    return engine.generate({ messages, maxNewTokens, temperature: 0, topP: 1, ignoreEos }, () => undefined);
+  /** Greedy; `ignoreEos` decodes a fixed number of steps (perf), `stopAtLineEnd` stops after a one-line answer (skills). */
+  async generate(
+    messages: { role: 'user' | 'assistant' | 'system'; content: string }[],
+    maxNewTokens: number,
+    stop: { ignoreEos?: boolean; stopAtLineEnd?: boolean } = {},
+  ) {
+    return engine.generate({ messages, maxNewTokens, temperature: 0, topP: 1, ...stop }, () => undefined);
   },
 };
 

@@ -88,14 +88,18 @@ def first_line_answer(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
+def line_complete(text: str) -> bool:
+    """True once a non-blank line has ended: decoding further cannot change first_line_answer. The browser
+    benchmark stops on the same rule (GenerateParams.stopAtLineEnd), and so does eval_base."""
+    return "\n" in text.lstrip()
+
+
 class Runner:
     def __init__(self, pack: Path, max_new_tokens: int):
         self.model, self.manifest = load_pack_model(pack)
         self.lora = lora_spec_of(self.manifest)
         self.tok = load_tokenizer(pack)
         self.eos = set(self.manifest["generation"]["eosTokenIds"])
-        newline = self.tok.encode("\n", add_special_tokens=False)
-        self.stop = self.eos | ({newline[0]} if len(newline) == 1 else set())
         self.max_new = max_new_tokens
         self.context = self.manifest["generation"]["contextLength"]
 
@@ -104,7 +108,8 @@ class Runner:
         truncated = len(ids) + self.max_new > self.context
         if truncated:  # keep the newest tokens, as the app does
             ids = ids[-(self.context - self.max_new):]
-        out = generate(self.model, ids, self.max_new, self.stop, lora=lora)
+        out = generate(self.model, ids, self.max_new, self.eos, lora=lora,
+                       until=lambda out: line_complete(self.tok.decode(out, skip_special_tokens=True)))
         return first_line_answer(self.tok.decode(out, skip_special_tokens=True)), truncated
 
     def adapter(self, net: Hypernetwork, skill_md: str, chunk_tokens: int):

@@ -29,8 +29,10 @@ from typing import Any
 
 import torch
 
+from .bench_skills import line_complete
+from .bench_skills import load_cases as bench_cases
 from .export.pack import git_commit
-from .model import Transformer
+from .model import Transformer, generate
 from .skills import aggregate, score
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,20 +75,9 @@ class Runner:
         ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
         return list(ids["input_ids"] if isinstance(ids, dict) or hasattr(ids, "keys") else ids)
 
-    @torch.no_grad()
     def answer(self, prompt: list[int], one_line: bool, max_new_tokens: int) -> str:
-        logits, past, _ = self.model(torch.tensor([prompt]))
-        out: list[int] = []
-        for _ in range(max_new_tokens):
-            nxt = int(logits[0, -1].argmax())
-            if nxt in self.eos_ids:
-                break
-            out.append(nxt)
-            if one_line:
-                text = self.tokenizer.decode(out, skip_special_tokens=True)
-                if "\n" in text.lstrip():
-                    break
-            logits, past, _ = self.model(torch.tensor([[nxt]]), past=past)
+        until = (lambda out: line_complete(self.tokenizer.decode(out, skip_special_tokens=True))) if one_line else None
+        out = generate(self.model, prompt, max_new_tokens, self.eos_ids, until=until)
         text = self.tokenizer.decode(out, skip_special_tokens=True).strip()
         return text.split("\n")[0].strip() if one_line else text
 
@@ -182,8 +173,6 @@ def main(argv: list[str] | None = None) -> None:
     else:
         runner, source = load_gemma(args.format)
     if args.bench_cases:
-        from .bench_skills import load_cases as bench_cases
-
         cases = bench_cases(args.testset, None, args.limit, args.seed)
     else:
         cases = load_cases(args.testset, args.limit, args.seed)

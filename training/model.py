@@ -8,6 +8,7 @@ and each slot's scale already folded into B (zeros when no adapter is active).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -281,8 +282,10 @@ def sample_next(logits: torch.Tensor, temperature: float = 0.0, top_p: float = 1
 
 
 @torch.no_grad()
-def generate(model: Transformer, prompt_ids: list[int], max_new_tokens: int, eos_ids: set[int], lora: LoraTensors | None = None) -> list[int]:
-    """Greedy decode with a KV cache; returns only the new tokens."""
+def generate(model: Transformer, prompt_ids: list[int], max_new_tokens: int, eos_ids: set[int], lora: LoraTensors | None = None,
+             until: Callable[[list[int]], bool] | None = None) -> list[int]:
+    """Greedy decode with a KV cache; returns only the new tokens. Stops at an eos token (not kept), after
+    max_new_tokens, or once `until(tokens so far)` is true (the token that made it true is kept)."""
     ids = torch.tensor([prompt_ids])
     logits, past, _ = model(ids, lora=lora)
     out: list[int] = []
@@ -291,5 +294,7 @@ def generate(model: Transformer, prompt_ids: list[int], max_new_tokens: int, eos
         if nxt in eos_ids:
             break
         out.append(nxt)
+        if len(out) == max_new_tokens or (until is not None and until(out)):
+            break
         logits, past, _ = model(torch.tensor([[nxt]]), past=past, lora=lora)
     return out

@@ -34,6 +34,11 @@ export interface DecodeLoopOptions {
   stopRequested: () => boolean;
 }
 
+/** True once a non-blank line has ended; decoding on cannot change the first non-blank line (training/bench_skills.py: line_complete). */
+export function lineComplete(text: string): boolean {
+  return text.trimStart().includes('\n');
+}
+
 export async function decodeLoop(stepper: DecodeStepper, o: DecodeLoopOptions): Promise<GenerateStats> {
   const context = o.contextLength;
   let prompt = o.tokenizer.encodeChat(o.params.messages);
@@ -63,6 +68,10 @@ export async function decodeLoop(stepper: DecodeStepper, o: DecodeLoopOptions): 
     tokenIds.push(next);
     o.onToken({ tokenId: next, delta: stream.push(next) });
     if (tokenIds.length >= maxNew) break;
+    if (o.params.stopAtLineEnd && lineComplete(stream.text)) {
+      stopReason = 'line-end';
+      break;
+    }
     if (prompt.length + tokenIds.length >= context) {
       stopReason = 'context-full';
       break;

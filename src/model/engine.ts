@@ -19,9 +19,11 @@ export interface GenerateParams {
   seed?: number;
   /** Keep decoding past end-of-turn tokens up to maxNewTokens (benchmarks measure a fixed number of steps). */
   ignoreEos?: boolean;
+  /** Stop once a non-blank line has ended (a newline after text): for one-line answers, such as the skill benchmark's. */
+  stopAtLineEnd?: boolean;
 }
 
-export type StopReason = 'eos' | 'max-tokens' | 'stopped' | 'context-full';
+export type StopReason = 'eos' | 'max-tokens' | 'stopped' | 'context-full' | 'line-end';
 
 export interface GenerateStats {
   promptTokens: number;

@@ -157,3 +157,25 @@ def test_padded_plan_matches_the_padding_of_a_run(monkeypatch: pytest.MonkeyPatc
     assert plan == make_plan(cases, list(CONDITIONS), 0)
     assert padding["skill_tokens"]["min"] > 1.1 * runner.context
     assert all(len(runner.tok.encode(t, add_special_tokens=False)) > 1.1 * runner.context for t in plan["skills"].values())
+
+
+
+def test_line_end_stop_keeps_the_answer_of_a_full_decode() -> None:
+    """Runner.answer stops once a non-blank line has ended (the browser's stopAtLineEnd rule) and gives the first
+    line of a decode run to its end; `until` keeps the token that made it true and stops there."""
+    from pathlib import Path
+
+    from training.bench_skills import Runner, first_line_answer, line_complete, load_cases
+    from training.conversations import render_ids
+    from training.model import generate
+
+    assert not line_complete("") and not line_complete("\n\n  \n") and not line_complete(" abc")
+    assert line_complete("\n abc\n") and line_complete("abc.\n\nmore")
+    root = Path(__file__).resolve().parents[2]
+    runner = Runner(root / "public/models/small-skills", max_new_tokens=24)
+    for case in load_cases(root / "training/data/testset-v1.jsonl", None, 1, seed=0):
+        ids = render_ids(runner.tok, case["messages"], add_generation_prompt=True)
+        whole = generate(runner.model, ids, 24, runner.eos)
+        assert generate(runner.model, ids, 24, runner.eos, until=lambda out: len(out) == 3) == whole[:3]
+        want = first_line_answer(runner.tok.decode(whole, skip_special_tokens=True))
+        assert want and runner.answer(case["messages"], None) == (want, False)
