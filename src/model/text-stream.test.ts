@@ -20,6 +20,19 @@ describe('TextStream', () => {
     expect(deltas.filter((d) => d.length > 0).length).toBeGreaterThan(0);
   });
 
+  it('decodes once per token: reading the text does not decode again', () => {
+    let calls = 0;
+    const s = new TextStream((ids) => {
+      calls += 1;
+      return decode(ids);
+    });
+    for (const b of new TextEncoder().encode('ab\n')) {
+      s.push(b);
+      expect(s.text).toBe(decode([...new TextEncoder().encode('ab\n')].slice(0, calls)));
+    }
+    expect(calls).toBe(3);
+  });
+
   it('has empty text before any token', () => {
     expect(new TextStream(decode).text).toBe('');
   });

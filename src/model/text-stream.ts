@@ -3,6 +3,8 @@ export class TextStream {
   private ids: number[] = [];
   private emitted = '';
   private held = 0;
+  /** The decode of all ids pushed so far (kept so reading text costs no second decode). */
+  private decoded = '';
   constructor(
     private readonly decode: (ids: number[]) => string,
     private readonly maxHeld = 4,
@@ -11,6 +13,7 @@ export class TextStream {
   push(id: number): string {
     this.ids.push(id);
     const text = this.decode(this.ids);
+    this.decoded = text;
     // A byte-level token may split a UTF-8 character; a model emitting stray bytes must still stream.
     if ((text.endsWith('\uFFFD') && ++this.held < this.maxHeld) || !text.startsWith(this.emitted)) return '';
     this.held = 0;
@@ -20,6 +23,6 @@ export class TextStream {
   }
 
   get text(): string {
-    return this.ids.length > 0 ? this.decode(this.ids) : '';
+    return this.decoded;
   }
 }
