@@ -29,7 +29,7 @@ from typing import Any
 
 import torch
 
-from .bench_skills import line_complete
+from .bench_skills import first_line_answer, line_complete
 from .bench_skills import load_cases as bench_cases
 from .export.pack import git_commit
 from .model import Transformer, generate
@@ -78,8 +78,8 @@ class Runner:
     def answer(self, prompt: list[int], one_line: bool, max_new_tokens: int) -> str:
         until = (lambda out: line_complete(self.tokenizer.decode(out, skip_special_tokens=True))) if one_line else None
         out = generate(self.model, prompt, max_new_tokens, self.eos_ids, until=until)
-        text = self.tokenizer.decode(out, skip_special_tokens=True).strip()
-        return text.split("\n")[0].strip() if one_line else text
+        text = self.tokenizer.decode(out, skip_special_tokens=True)
+        return first_line_answer(text) if one_line else text.strip()
 
 
 def eos_ids_of(tokenizer, folder: Path) -> set[int]:

@@ -161,3 +161,19 @@ def test_eval_base_bench_cases_are_the_skill_benchmark_subset(monkeypatch, tmp_p
     assert json.loads(out.read_text())["small"]["case_selection"] == "bench_skills"
     with pytest.raises(SystemExit, match="for a --limit"):
         eval_base.main(["--model", "small", "--bench-cases", "--out", str(out)])
+
+
+def test_eval_base_answers_by_the_benchmark_line_rule(monkeypatch):
+    """eval_base and the skill benchmark read a one-line answer the same way (bench_skills.first_line_answer)."""
+    import training.eval_base as eval_base
+
+    text = "\n  \r\n  ticket-42 \rtail\nmore\n"  # splitlines ends a line at \r too
+
+    class Tok:
+        def decode(self, ids, skip_special_tokens=True):
+            return text[: len(ids)]
+
+    monkeypatch.setattr(eval_base, "generate", lambda model, prompt, n, eos, until=None: list(range(len(text))))
+    runner = Runner(None, Tok(), set())
+    assert runner.answer([1], one_line=True, max_new_tokens=64) == "ticket-42"
+    assert runner.answer([1], one_line=False, max_new_tokens=64) == text.strip()
