@@ -34,7 +34,7 @@ function run(continuation: number[], params: Partial<GenerateParams>) {
 }
 
 /** The benchmark's answer rule (training/bench_skills.py first_line_answer): the first non-blank line, trimmed. */
-const firstLine = (text: string) => text.split(/\r?\n/).map((l) => l.trim()).find((l) => l) ?? '';
+const firstLine = (text: string) => text.split(/\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/).map((l) => l.trim()).find((l) => l) ?? '';
 
 describe('decodeLoop', () => {
   it('stops at the end-of-turn token without keeping it, or after maxNewTokens', async () => {
@@ -72,5 +72,8 @@ describe('decodeLoop', () => {
     expect(lineComplete('  abc')).toBe(false);
     expect(lineComplete('\n abc\n')).toBe(true);
     expect(lineComplete('abc\r\n')).toBe(true);
+    // Python's lstrip drops U+001C and U+0085 and keeps U+FEFF; JS trimStart does the opposite.
+    expect(lineComplete('\x1c\n\x85\n')).toBe(false);
+    expect(lineComplete('\ufeff\n')).toBe(true);
   });
 });

@@ -34,9 +34,15 @@ export interface DecodeLoopOptions {
   stopRequested: () => boolean;
 }
 
-/** True once a non-blank line has ended; decoding on cannot change the first non-blank line (training/bench_skills.py: line_complete). */
+/** Python's str.isspace characters: JS's \s lacks U+001C-U+001F and U+0085 and adds U+FEFF. */
+const LEADING_PY_SPACE = /^[\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*/;
+
+/**
+ * True once a non-blank line has ended; decoding on cannot change the first non-blank line. The same test as
+ * training/bench_skills.py line_complete ("\n" in text.lstrip()), whitespace as Python counts it.
+ */
 export function lineComplete(text: string): boolean {
-  return text.trimStart().includes('\n');
+  return text.replace(LEADING_PY_SPACE, '').includes('\n');
 }
 
 export async function decodeLoop(stepper: DecodeStepper, o: DecodeLoopOptions): Promise<GenerateStats> {
