@@ -527,7 +527,7 @@ def export(cfg: dict[str, Any], pack_dir: Path, results: Path = RESULTS) -> dict
         model, out_dir / "tokenizer", pack_dir, PACK_ID, "Small skills model (trained here)",
         LoraSpec(rank=8, alpha=16.0, target_modules=["q_proj", "v_proj", "down_proj"], slots=4),
         [layers // 2, layers - 1],  # a middle layer and the last one feed the skill encoder
-        {"id": "MIT", "note": "Trained from scratch in this repository on generated data."}, provenance,
+        {"name": "MIT", "note": "Trained from scratch in this repository on generated data."}, provenance,
     )
     record = {
         "format": "small-train-metrics", "version": 1,

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { moduleShape, validateManifest } from './config';
 import { PackError } from './errors';
@@ -38,6 +38,7 @@ describe('validateManifest', () => {
     ['files[0].sha256', (m: any) => (m.files[0].sha256 = 'xyz')],
     ['files[1].name', (m: any) => (m.files[1].name = '../etc/passwd')],
     ['files', (m: any) => (m.files = m.files.filter((f: any) => f.role !== 'weights'))],
+    ['license.name', (m: any) => (m.license = { id: 'MIT' })],
   ])('names the bad field %s', (field, spoil) => {
     const m = good();
     spoil(m);
@@ -45,6 +46,16 @@ describe('validateManifest', () => {
     expect(e.code).toBe('manifest-invalid');
     expect(e.message).toContain(`"${field}"`);
     expect(e.file).toBe('manifest.json');
+  });
+
+  it('accepts every pack in public/models (the ones built here too)', () => {
+    const dir = new URL('../../public/models/', import.meta.url);
+    const packs = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(new URL(`${d.name}/manifest.json`, dir)));
+    expect(packs.map((d) => d.name)).toContain('small-skills');
+    for (const d of packs) {
+      const m = validateManifest(JSON.parse(readFileSync(new URL(`${d.name}/manifest.json`, dir), 'utf8')));
+      expect(m.id).toBe(d.name);
+    }
   });
 
   it('refuses a manifest that is not an object', () => {

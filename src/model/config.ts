@@ -144,7 +144,7 @@ export function validateManifest(raw: unknown): PackManifest {
   for (const role of REQUIRED_ROLES) {
     if (!(m.files as PackFile[]).some((f) => f.role === role)) fail('files', `has no file with role "${role}"`);
   }
-  obj(m.license, 'license');
+  str(obj(m.license, 'license'), 'name', 'license');
   return m as unknown as PackManifest;
 }
 

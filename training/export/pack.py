@@ -116,6 +116,8 @@ def export_pack(
 ) -> dict:
     """Write every file of a pack into `out` and return the manifest. `quant` block-quantizes the weights,
     weighing each projection's error by its input activations on the `calibration` token sequences."""
+    if not isinstance(license_info.get("name"), str) or not license_info["name"]:
+        raise ValueError(f"license_info needs a non-empty 'name' (the app shows it), got {license_info!r}")
     out.mkdir(parents=True, exist_ok=True)
     config: ModelConfig = model.config
     state = {k: v.detach().float().numpy() for k, v in model.state_dict().items()}

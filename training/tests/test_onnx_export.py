@@ -82,3 +82,10 @@ def test_committed_test_pack_matches_fixture():
         for ref in ("pytorch", "transformers"):
             np.testing.assert_allclose(got[0, -1].numpy(), fixture["logits"][name][ref], atol=1e-4)
     assert not np.allclose(fixture["logits"]["base"]["pytorch"], fixture["logits"]["lora"]["pytorch"], atol=1e-2)
+
+
+def test_a_license_without_a_name_is_refused_before_anything_is_written(tmp_path):
+    spec = LoraSpec(rank=2, slots=1, target_modules=["q_proj"])
+    with pytest.raises(ValueError, match="'name'"):
+        export_pack(None, TOKENIZER_DIR, tmp_path / "pack", "t", "t", spec, [0], {"id": "MIT"}, {"seed": 0})
+    assert not (tmp_path / "pack").exists()
