@@ -14,6 +14,8 @@ test('paste a skill, make an adapter, chat with it and compare three ways', asyn
   await page.getByLabel('Message', { exact: true }).fill('Branch name for: fix login timeout, ticket AB-12');
   await page.getByRole('button', { name: 'Send' }).click();
   await expect(page.getByTestId('turn-assistant').getByTestId('turn-stats')).toBeVisible();
+  // The answer says what made it: the example skill's adapter (named from its front matter).
+  await expect(page.getByTestId('turn-assistant').getByTestId('turn-adapters')).toHaveText(`with ${await adapter.locator('.adapter-name').inputValue()}`);
 
   await page.locator('#compare-message').fill('Branch name for: add dark mode, ticket UI-7');
   await page.getByRole('button', { name: 'Compare' }).click();

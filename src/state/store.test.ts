@@ -188,6 +188,21 @@ describe('adapter library in the store', () => {
     expect(second.e.bound.at(-1)?.q_proj.a.some((v) => v !== 0)).toBe(true);
   });
 
+  it('records on each answer the adapters that were on when it was asked for', async () => {
+    const { store } = await openApp(createMemoryLibrary());
+    await store.getState().send('before');
+    await store.getState().makeAdapter(SKILL('branch-names', 'Use feat/ABC-1-slug.'));
+    await store.getState().makeAdapter(SKILL('commit-style', 'Write commit subjects in the imperative.'));
+    const [a, b] = store.getState().adapters;
+    await store.getState().setAdapterScale(b.id, 0.5);
+    await store.getState().send('both');
+    await store.getState().toggleAdapter(a.id);
+    await store.getState().send('one');
+    const answers = store.getState().turns.filter((t) => t.role === 'assistant');
+    expect(answers.map((t) => t.adapters)).toEqual([[], [{ name: 'branch-names', scale: 1 }, { name: 'commit-style', scale: 0.5 }], [{ name: 'commit-style', scale: 0.5 }]]);
+    expect(store.getState().turns.filter((t) => t.role === 'user').every((t) => t.adapters === undefined)).toBe(true);
+  });
+
   it('renames, searches by name or skill text, and deletes from the library', async () => {
     const library = createMemoryLibrary();
     const { store } = await openApp(library);

@@ -24,6 +24,8 @@ export interface ChatTurn extends ChatMessage {
   id: number;
   /** Set on assistant turns once they finish. */
   stats?: GenerateStats;
+  /** Assistant turns: the adapters switched on when the answer was asked for (none: the base model). */
+  adapters?: { name: string; scale: number }[];
 }
 
 export interface Settings {
@@ -244,7 +246,8 @@ export function createAppStore(engine: Engine, options: AppOptions = {}): StoreA
       if (get().packStatus !== 'ready') return;
       const history: ChatMessage[] = get().turns.map(({ role, content }) => ({ role, content }));
       const user: ChatTurn = { id: nextTurnId++, role: 'user', content };
-      const reply: ChatTurn = { id: nextTurnId++, role: 'assistant', content: '' };
+      const adapters = inUse(get().adapters).map(({ name, scale }) => ({ name, scale }));
+      const reply: ChatTurn = { id: nextTurnId++, role: 'assistant', content: '', adapters };
       set({ turns: [...get().turns, user, reply], generating: true, notice: null });
       const patchReply = (patch: Partial<ChatTurn>) =>
         set({ turns: get().turns.map((t) => (t.id === reply.id ? { ...t, ...patch } : t)) });

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { adaptersLabel } from './format';
 import { useApp } from './StoreContext';
 
 export function Chat() {
@@ -33,6 +34,11 @@ export function Chat() {
         {turns.map((t) => (
           <li key={t.id} className={`turn ${t.role}`} data-testid={`turn-${t.role}`}>
             <span className="role">{t.role === 'user' ? 'You' : 'Model'}</span>
+            {t.adapters && (
+              <span className="turn-adapters" data-testid="turn-adapters">
+                {adaptersLabel(t.adapters)}
+              </span>
+            )}
             {/* Text only, never HTML: skills and answers are untrusted. */}
             <div className="content">{t.content || (generating && t.role === 'assistant' ? '…' : '')}</div>
             {t.stats && (
