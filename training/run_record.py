@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import statistics
 import sys
 from dataclasses import asdict
@@ -95,7 +96,7 @@ def main(argv: list[str] | None = None) -> dict:
     if not ends or ends != sorted(set(ends)) or ends[0] < 1:
         raise SystemExit(f"--windows wants increasing positive steps, not {args.windows!r}")
     runs = [record_of_run(r, args.config, ends) for r in args.runs]
-    record = {"command": "python -m training.run_record " + " ".join(sys.argv[1:] if argv is None else argv),
+    record = {"command": shlex.join(["python", "-m", "training.run_record", *(sys.argv[1:] if argv is None else argv)]),
               "note": args.note, "across_runs": across(runs), "runs": runs}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(record, indent=1) + "\n")

@@ -1,5 +1,6 @@
 """The training record tool: windows, cross-run statistics and the reproducing command, from real-format checkpoints."""
 import json
+import shlex
 
 import numpy as np
 import pytest
@@ -25,8 +26,10 @@ def test_record_windows_stats_and_command(tmp_path):
     config_file = tmp_path / "c.json"
     config_file.write_text(json.dumps({"lr": 3e-5, "batch_size": 8}))
     logs = [fake_run(tmp_path / "s0", 0, 100, True, config_file), fake_run(tmp_path / "s1", 1, 60, False, config_file)]
-    rec = main(["--config", str(config_file), "--runs", str(tmp_path / "s0"), str(tmp_path / "s1"), "--windows", "50,100",
-                "--out", str(tmp_path / "r.json")])
+    argv = ["--config", str(config_file), "--runs", str(tmp_path / "s0"), str(tmp_path / "s1"), "--windows", "50,100",
+            "--note", "two runs, one unfinished", "--out", str(tmp_path / "r.json")]
+    rec = main(argv)
+    assert shlex.split(rec["command"]) == ["python", "-m", "training.run_record", *argv]
     assert json.loads((tmp_path / "r.json").read_text()) == rec
     s0, s1 = rec["runs"]
     assert (s0["finished"], s1["finished"], s0["steps"], s0["examples_seen"], s0["train_time_s"]) == (True, False, 100, 800, 600.0)
