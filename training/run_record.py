@@ -44,8 +44,8 @@ def command_of(config_file: Path, config: dict) -> str:
     """The train_hypernet command line of a run: its config file plus every value that differs from what the file
     (over TrainConfig's defaults) gives, and always its seed and out folder."""
     expected = {**asdict(TrainConfig()), **json.loads(config_file.read_text())}
-    flags = [f"--{k} {v}" for k, v in config.items() if k in ("seed", "out") or expected.get(k) != v]
-    return " ".join(["python -m training.train_hypernet --config", str(config_file), *flags])
+    flags = [x for k, v in config.items() if k in ("seed", "out") or expected.get(k) != v for x in (f"--{k}", str(v))]
+    return shlex.join(["python", "-m", "training.train_hypernet", "--config", str(config_file), *flags])
 
 
 def record_of_run(run: Path, config_file: Path, ends: list[int]) -> dict:
