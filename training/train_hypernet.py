@@ -37,7 +37,7 @@ from .conversations import encode_conversation, load_tokenizer
 from .export.pack import git_commit, load_pack_model, lora_spec_of
 from .hypernet import HypernetConfig, Hypernetwork, save_hypernet
 from .skill_encoder import encode_skill
-from .disk_cache import cached
+from .disk_cache import cached, cached_list
 from .teacher import TeacherTargets, base_misses, build_targets, cache_key, topk_kl
 
 
@@ -120,18 +120,21 @@ class Data:
         # The base is frozen, so encodings are computed once and shared by every seed.
         weights_sha = next(f["sha256"][:12] for f in manifest["files"] if f["role"] == "weights")
 
-        def encode_all() -> list[torch.Tensor]:
-            t0, out = time.time(), []
-            for i, s in enumerate(skills):
-                ids = tok.encode(skill_markdown(s), add_special_tokens=False)
-                enc = encode_skill(base, ids, tok.bos_token_id, manifest["encoder"]["layers"], cfg.chunk_tokens).cpu()
-                # fp16 halves the cache, but Gemma's residual stream (massive activations) overflows it: keep fp32 there.
-                out.append(enc.half() if enc.abs().max() < 60000 else enc)
-                if i % 500 == 0:
-                    say(f"encoded {i}/{len(skills)} skills ({time.time() - t0:.0f}s)")
-            return out
+        def encode(s: dict) -> torch.Tensor:
+            ids = tok.encode(skill_markdown(s), add_special_tokens=False)
+            enc = encode_skill(base, ids, tok.bos_token_id, manifest["encoder"]["layers"], cfg.chunk_tokens).cpu()
+            # fp16 halves the cache, but Gemma's residual stream (massive activations) overflows it: keep fp32 there.
+            return enc.half() if enc.abs().max() < 60000 else enc
 
-        self.enc = cached(cache_dir / f"encodings-{manifest['id']}-{weights_sha}-{len(skills)}-{cfg.chunk_tokens}.pt", encode_all)
+        t0 = time.time()
+
+        def progress(done: int, total: int) -> None:
+            if done % 500 == 0 or done == total:
+                say(f"encoded {done}/{total} skills ({time.time() - t0:.0f}s)")
+
+        # Resumable: thousands of Gemma skills take half an hour, so a stopped run keeps what it has encoded.
+        self.enc = cached_list(cache_dir / f"encodings-{manifest['id']}-{weights_sha}-{len(skills)}-{cfg.chunk_tokens}.pt",
+                               skills, encode, progress=progress)
         self.examples: list[tuple[int, list[int], list[bool]]] = []
         conversations = []  # for the teacher: (skill text, messages, answer tokens the student sees)
         for t in load_records(Path(cfg.data) / "train.jsonl"):
