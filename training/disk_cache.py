@@ -34,20 +34,22 @@ def cached_list(path: Path, items: Sequence[S], build_one: Callable[[S], T], sav
     """[build_one(x) for x in items], cached at path like cached(), and resumable: while it runs, what is built so far
     is saved every save_every_s seconds beside path (name + '.partial'), and a run stopped midway goes on from there.
     The path must name the items (a key of what they are), as the partial file is trusted to be their prefix."""
-    if path.exists():
-        return torch.load(path, map_location="cpu")
     partial = path.with_name(path.name + ".partial")
-    out: list[T] = torch.load(partial, map_location="cpu") if partial.exists() else []
-    if len(out) > len(items):
-        raise ValueError(f"{partial} holds {len(out)} values for {len(items)} items: delete it")
-    last = time.monotonic()
-    for i in range(len(out), len(items)):
-        out.append(build_one(items[i]))
-        if progress is not None:
-            progress(i + 1, len(items))
-        if time.monotonic() - last >= save_every_s and i + 1 < len(items):
-            _save(out, partial)
-            last = time.monotonic()
-    _save(out, path)
+
+    def build() -> list[T]:
+        out: list[T] = torch.load(partial, map_location="cpu") if partial.exists() else []
+        if len(out) > len(items):
+            raise ValueError(f"{partial} holds {len(out)} values for {len(items)} items: delete it")
+        last = time.monotonic()
+        for i in range(len(out), len(items)):
+            out.append(build_one(items[i]))
+            if progress is not None:
+                progress(i + 1, len(items))
+            if time.monotonic() - last >= save_every_s and i + 1 < len(items):
+                _save(out, partial)
+                last = time.monotonic()
+        return out
+
+    value = cached(path, build)
     partial.unlink(missing_ok=True)
-    return out
+    return value
