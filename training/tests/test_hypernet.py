@@ -93,3 +93,54 @@ def test_half_precision_file_holds_the_rounded_weights():
         for m, (a, b) in rounded(x).items():
             a2, b2 = again(x)[m]
             assert torch.equal(a, a2) and torch.equal(b, b2)
+
+
+def test_half_hypernet_keeps_config_and_records_its_source():
+    """The float16 rewrite of a trained file: same config and chunk length, the fp16-rounded weights (adapters within
+    fp16 rounding of the float32 file's), provenance naming the source; refuses to overwrite its source."""
+    import json
+
+    import pytest
+    from safetensors import safe_open
+
+    from training.export.half_hypernet import half_hypernet
+    from training.export.pack import sha256_file
+
+    h = make()
+    with tempfile.TemporaryDirectory() as d:
+        full, half = Path(d) / "f32.safetensors", Path(d) / "out" / "f16.safetensors"
+        save_hypernet(h, full, 64, {"seed": 3})
+        info = half_hypernet(full, half)
+        assert info["bytes"] < 0.55 * info["from_bytes"]
+        with safe_open(str(half), "pt") as f:
+            meta = f.metadata()
+            assert all(f.get_tensor(k).dtype == torch.float16 for k in f.keys())
+        with safe_open(str(full), "pt") as f:
+            assert json.loads(meta["config"]) == json.loads(f.metadata()["config"]) and meta["chunkTokens"] == "64"
+        prov = json.loads(meta["provenance"])
+        assert prov["seed"] == 3 and prov["converted"] == {"to": "float16", "from_sha256": sha256_file(full)}
+        again = load_hypernet(half)
+        with pytest.raises(ValueError, match="another path"):
+            half_hypernet(full, full)
+    x = torch.randn(1, 2, 4, 32)
+    with torch.no_grad():
+        for m, (a, b) in h(x).items():
+            a2, b2 = again(x)[m]
+            delta, delta2 = a[0, 0] @ b[0, 0], a2[0, 0] @ b2[0, 0]
+            assert not torch.equal(delta, delta2)  # the weights were rounded
+            assert torch.allclose(delta, delta2, rtol=0, atol=5e-3 * delta.abs().max())
+
+
+def test_half_hypernet_refuses_a_weight_past_float16():
+    import pytest
+
+    from training.export.half_hypernet import half_hypernet
+
+    h = make()
+    with torch.no_grad():
+        h.head_b[0].weight[0, 0] = 1e5
+    with tempfile.TemporaryDirectory() as d:
+        full = Path(d) / "f32.safetensors"
+        save_hypernet(h, full, 64, {"seed": 0})
+        with pytest.raises(ValueError, match="overflows float16"):
+            half_hypernet(full, Path(d) / "f16.safetensors")
