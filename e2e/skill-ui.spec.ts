@@ -3,6 +3,8 @@ import { expect, test } from './guard';
 test('paste a skill, make an adapter, chat with it and compare three ways', async ({ page }, info) => {
   await page.goto('/?pack=tiny-random');
   await expect(page.getByTestId('pack-ready')).toBeVisible();
+  // The file's own record (training/export/make_test_pack.py wrote {kind: random-init, seed: 0}) tells the user what to expect.
+  await expect(page.getByTestId('hypernet-info')).toHaveText('Hypernetwork: random weights (a test pack, seed 0); its adapters carry no skill.');
   await page.getByRole('button', { name: 'Example' }).click();
   await page.getByRole('button', { name: 'Make adapter' }).click();
   const adapter = page.getByTestId('adapter');

@@ -1,5 +1,6 @@
 /** The decode engine interface: the ORT engine, the worker handler and the main-thread client all implement it. */
 import type { PackManifest } from './config';
+import type { HypernetSummary } from './hypernet';
 import type { Backend, BackendPreference } from './env';
 import type { LoadProgress, PackSource } from './pack';
 import type { ChatMessage } from './tokenizer';
@@ -49,6 +50,8 @@ export interface PackInfo {
   /** Which decode engine runs: onnxruntime-web, or our own WGSL kernels (WebGPU only). */
   engine?: EngineKind;
   backendNote: string;
+  /** The pack's hypernetwork as its file describes it; absent when the pack has none. */
+  hypernet?: HypernetSummary;
 }
 
 export type EngineKind = 'ort' | 'wgsl';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EngineError, PackError } from './errors';
-import { HypernetCpu, loadHypernet, type EncoderShape } from './hypernet';
+import { HypernetCpu, loadHypernet, summarizeHypernet, type EncoderShape } from './hypernet';
 
 const bytes = new Uint8Array(readFileSync(new URL('../../public/models/tiny-random/hypernet.safetensors', import.meta.url)));
 /** Encoder states, pooled z and LoRA made by training/hypernet.py (training/export/make_test_pack.py). */
@@ -50,6 +50,36 @@ describe('loadHypernet', () => {
     expect(h.config.modules).toEqual(['q_proj', 'v_proj', 'down_proj']);
     expect(h.chunkTokens).toBe(fixture.chunkTokens);
     expect(h.params.size).toBe(14 + 4 * 3);
+  });
+
+  it('summarizes what the file records of its making, from the file written by PyTorch', () => {
+    expect(loadHypernet(bytes).summary).toEqual({ origin: 'random', seed: 0, storedAs: ['F32'] });
+    // The small pack ships a trained hypernetwork: its header, read here on its own, says how many steps and which seed.
+    const small = new Uint8Array(readFileSync(new URL('../../public/models/small-skills/hypernet.safetensors', import.meta.url)));
+    const n = Number(new DataView(small.buffer, small.byteOffset).getBigUint64(0, true));
+    const header = JSON.parse(new TextDecoder().decode(small.subarray(8, 8 + n)));
+    const provenance = JSON.parse(header.__metadata__.provenance);
+    expect(loadHypernet(small).summary).toEqual({ origin: 'trained', steps: provenance.steps, seed: provenance.config.seed, storedAs: ['F32'] });
+    expect(provenance.steps).toBeGreaterThan(0);
+  });
+
+  it('says float16 for the shipped Gemma hypernetwork (training.export.half_hypernet), whose weights it widens', () => {
+    const file = new Uint8Array(readFileSync(new URL('../../training/hypernets/gemma-3-270m.safetensors', import.meta.url)));
+    const n = Number(new DataView(file.buffer, file.byteOffset).getBigUint64(0, true));
+    const header = JSON.parse(new TextDecoder().decode(file.subarray(8, 8 + n)));
+    const provenance = JSON.parse(header.__metadata__.provenance);
+    const h = loadHypernet(file);
+    expect(h.summary).toEqual({ origin: 'trained', steps: provenance.steps, seed: provenance.config.seed, storedAs: ['F16'] });
+    expect([...h.params.values()].every((p) => p instanceof Float32Array)).toBe(true);
+    expect(summarizeHypernet('{"steps": 500, "config": {"seed": 0}}', ['F16', 'F16', 'F32']).storedAs).toEqual(['F16', 'F32']);
+  });
+
+  it('a missing or garbled training record is unknown, never an error', () => {
+    for (const p of [undefined, '', 'not json', '[1,2]', 'null', '{"steps": -1}', '{"steps": "500"}', '{"steps": 0}']) {
+      expect(summarizeHypernet(p, ['F32'])).toEqual({ origin: 'unknown', storedAs: ['F32'] });
+    }
+    const e = withHeader((h) => delete h.__metadata__.provenance);
+    expect(loadHypernet(e).summary.origin).toBe('unknown');
   });
 
   it('checks the format and version before anything else', () => {

@@ -45,10 +45,21 @@ export interface HypernetConfig {
   a_init_std?: number;
 }
 
+/** What the file says of how it was made (its `provenance` metadata) and how its weights are stored. */
+export interface HypernetSummary {
+  /** trained: a training run's record (steps); random: random weights (test packs); unknown: no readable record. */
+  origin: 'trained' | 'random' | 'unknown';
+  steps?: number;
+  seed?: number;
+  /** Weight dtypes as stored (readers widen to float32), e.g. ['F16']. */
+  storedAs: string[];
+}
+
 export interface HypernetFile {
   config: HypernetConfig;
   /** The skill encoder's chunk length, shared with training. */
   chunkTokens: number;
+  summary: HypernetSummary;
   /** Parameters under their PyTorch state_dict names, shapes checked against the config. */
   params: ReadonlyMap<string, Float32Array>;
 }
@@ -120,6 +131,32 @@ export function hypernetParamShapes(c: HypernetConfig): Map<string, number[]> {
   return shapes;
 }
 
+function count(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined;
+}
+
+/**
+ * The training record in `provenance` (training/train_hypernet.py writes {config: {seed, ...}, steps, final, ...};
+ * test packs write {kind: "random-init", seed}). It only informs the user, so a missing or garbled record
+ * is "unknown", never an error.
+ */
+export function summarizeHypernet(provenance: string | undefined, dtypes: Iterable<string>): HypernetSummary {
+  const storedAs = [...new Set(dtypes)].sort();
+  let p: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = JSON.parse(provenance ?? '');
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) p = parsed as Record<string, unknown>;
+  } catch {
+    // no readable record
+  }
+  const config = typeof p.config === 'object' && p.config !== null ? (p.config as Record<string, unknown>) : {};
+  const seed = count(config.seed) ?? count(p.seed);
+  const steps = count(p.steps);
+  if (steps !== undefined && steps > 0) return { origin: 'trained', steps, seed, storedAs };
+  if (p.kind === 'random-init') return { origin: 'random', seed, storedAs };
+  return { origin: 'unknown', storedAs };
+}
+
 /** Read hypernet.safetensors: checks the format and version first, then every tensor against the config. */
 export function loadHypernet(bytes: Uint8Array): HypernetFile {
   const file = parseSafetensors(bytes, FILE);
@@ -154,7 +191,8 @@ export function loadHypernet(bytes: Uint8Array): HypernetFile {
     }
     params.set(name, file.float32(name));
   }
-  return { config, chunkTokens, params };
+  const summary = summarizeHypernet(file.metadata.provenance, [...file.tensors.values()].map((t) => t.dtype));
+  return { config, chunkTokens, summary, params };
 }
 
 function param(file: HypernetFile, name: string): Float32Array {

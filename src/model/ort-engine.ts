@@ -69,7 +69,7 @@ export class OrtEngine implements UnloadableEngine {
     this.hypernetFile = m.files.some((f) => f.role === 'hypernet') ? loadHypernet(bytes('hypernet')) : null;
     this.manifest = m;
     await this.setLora(null);
-    return { manifest: m, backend: this.backend, backendNote };
+    return { manifest: m, backend: this.backend, backendNote, hypernet: this.hypernetFile?.summary };
   }
 
   async setLora(tensors: LoraTensors | null): Promise<void> {

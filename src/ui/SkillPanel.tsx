@@ -1,5 +1,6 @@
 import { useState, type DragEvent } from 'react';
 import { decodeSkillFile, SkillInputError } from '../adapters/skill';
+import { describeHypernet } from './format';
 import { useApp } from './StoreContext';
 
 const EXAMPLE = `---
@@ -17,6 +18,7 @@ export function SkillPanel({ skill, onSkill }: { skill: string; onSkill: (s: str
   const generating = useApp((s) => s.generating);
   const note = useApp((s) => s.skillNote);
   const makeAdapter = useApp((s) => s.makeAdapter);
+  const hypernet = useApp((s) => s.pack?.hypernet);
   const [fileNote, setFileNote] = useState<string | null>(null);
   const [dragging, setDragging] = useState(false);
 
@@ -52,6 +54,11 @@ export function SkillPanel({ skill, onSkill }: { skill: string; onSkill: (s: str
           {making ? 'Making adapter…' : 'Make adapter'}
         </button>
       </div>
+      {hypernet && (
+        <p className="hint" data-testid="hypernet-info">
+          {describeHypernet(hypernet)}
+        </p>
+      )}
       {(fileNote || note) && (
         <p className="notice" role="status" data-testid="skill-note">
           {[fileNote, note].filter(Boolean).join(' ')}
