@@ -28,6 +28,7 @@ from .hypernet import Hypernetwork, compose_slots, load_hypernet
 from .model import generate
 from .skill_encoder import encode_skill
 from .skills import FAMILIES, scoring
+from .skills.scoring import per_case
 from .skills.render import filler_sections
 
 CONDITIONS = ("base", "icl", "adapter", "adapter_icl", "shuffled", "accumulate_3")
@@ -153,13 +154,24 @@ def run_plan(runner: Runner, net: Hypernetwork | None, chunk_tokens: int, plan: 
     return outputs
 
 
-def score_plan(cases: list[dict], plan: dict, outputs: list[str]) -> dict:
+def scored_plan(cases: list[dict], plan: dict, outputs: list[str]) -> dict[str, list]:
+    """Per condition, every (case, score) of a plan's answers."""
     by_id = {c["case_id"]: c for c in cases}
     scored: dict[str, list] = {}
     for job, output in zip(plan["jobs"], outputs):
         case = by_id[job["case_id"]]
         scored.setdefault(job["condition"], []).append((case, scoring.score(case, first_line_answer(output))))
-    return {cond: scoring.aggregate(pairs) for cond, pairs in scored.items()}
+    return scored
+
+
+def score_plan(cases: list[dict], plan: dict, outputs: list[str]) -> dict:
+    return {cond: scoring.aggregate(pairs) for cond, pairs in scored_plan(cases, plan, outputs).items()}
+
+
+def per_case_of(cases: list[dict], plan: dict, outputs_by_seed: list[list[str]]) -> dict:
+    """The cases scored and, per hypernetwork file (seed), the case_ids each condition passed (training.paired)."""
+    records = [per_case(scored_plan(cases, plan, outputs)) for outputs in outputs_by_seed]
+    return {"case_ids": records[0]["case_ids"], "passed_by_seed": [r["passed"] for r in records]}
 
 
 def chunk_tokens_of(path: Path) -> int:
@@ -194,10 +206,11 @@ def browser_result(browser: dict, cases: list[dict], plan: dict, reference_outpu
     run's answers with the PyTorch reference's answers made with the same file."""
     if len(browser["runs"]) != len(reference_outputs):
         raise SystemExit(f"the browser ran {len(browser['runs'])} hypernetwork(s), the reference {len(reference_outputs)}")
-    per_seed, same = [], []
+    per_seed, same, browser_outputs = [], [], []
     for run, ref in zip(browser["runs"], reference_outputs):
         answers = {(o["case_id"], o["condition"]): o["output"] for o in run["outputs"]}
         outputs = [answers[(j["case_id"], j["condition"])] for j in plan["jobs"]]
+        browser_outputs.append(outputs)
         per_seed.append(score_plan(cases, plan, outputs))
         same.append([first_line_answer(a) == first_line_answer(b) for a, b in zip(outputs, ref)])
     flat = [x for run in same for x in run]
@@ -205,6 +218,7 @@ def browser_result(browser: dict, cases: list[dict], plan: dict, reference_outpu
         "path": f"browser ({browser['backend']})",
         **({"browser_wall_s": browser["wall_s"]} if "wall_s" in browser else {}),  # the browser's answering time
         "conditions": mean_std(per_seed),
+        "per_case": per_case_of(cases, plan, browser_outputs),
         "pytorch_reference": reference,
         "browser_vs_python_agreement": {
             "same_answer": sum(flat) / max(1, len(flat)), "n_jobs": len(flat),
@@ -267,6 +281,7 @@ def main() -> None:
         "adapter_scale": args.scale,
         **({"over_context": padding} if padding else {}),
         "conditions": mean_std(per_seed),
+        "per_case": per_case_of(cases, plan, reference_outputs),
     }
     if args.browser_outputs:
         result.update(browser_result(json.loads(args.browser_outputs.read_text()), cases, plan, reference_outputs, result["conditions"]))

@@ -34,6 +34,7 @@ from .bench_skills import load_cases as bench_cases
 from .export.pack import git_commit
 from .model import Transformer, generate
 from .skills import aggregate, score
+from .skills.scoring import per_case
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTSET = ROOT / "training/data/testset-v1.jsonl"
@@ -129,7 +130,7 @@ def load_gemma(fmt: str) -> tuple[Runner, dict]:
 
 
 def evaluate(runner: Runner, cases: list[dict], max_new_tokens: int, conditions=CONDITIONS, progress: bool = False) -> dict[str, Any]:
-    out, samples = {}, {}
+    out, samples, scored_by_cond = {}, {}, {}
     for cond in conditions:
         scored = []
         for i, case in enumerate(cases):
@@ -142,7 +143,9 @@ def evaluate(runner: Runner, cases: list[dict], max_new_tokens: int, conditions=
                 passed = sum(r["pass"] for _, r in scored)
                 print(f"{cond}: {i + 1}/{len(cases)} pass {passed}", file=sys.stderr, flush=True)
         out[cond] = aggregate(scored)
-    return {"conditions": out, "samples": samples}
+        scored_by_cond[cond] = scored
+    record = per_case(scored_by_cond)
+    return {"conditions": out, "samples": samples, "per_case": {"case_ids": record["case_ids"], "passed_by_seed": [record["passed"]]}}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -89,6 +89,21 @@ def _summary(results: list[Result]) -> dict[str, Any]:
     }
 
 
+def per_case(by_condition: Mapping[str, Iterable[tuple[Case, Result]]]) -> dict[str, Any]:
+    """Which cases passed, by case_id, per condition, with every scored case_id per split: what a paired comparison
+    of two conditions, or of two tools on the same cases, needs (training.paired)."""
+    case_ids: dict[str, set[str]] = defaultdict(set)
+    passed = {}
+    for cond, scored in by_condition.items():
+        ids = []
+        for case, result in scored:
+            case_ids[case.get("split", "external")].add(case["case_id"])
+            if result["pass"]:
+                ids.append(case["case_id"])
+        passed[cond] = sorted(ids)
+    return {"case_ids": {split: sorted(ids) for split, ids in sorted(case_ids.items())}, "passed": passed}
+
+
 def aggregate(scored: Iterable[tuple[Case, Result]]) -> dict[str, dict[str, Any]]:
     """Per split: n_cases, pass_rate, exact_match, token_f1, other_params_rate, run_on_rate, params_followed (mean over the outputs
     where it is defined, None where none is), and the same under `by_length_bucket`."""

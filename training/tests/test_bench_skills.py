@@ -44,6 +44,9 @@ def test_each_run_is_scored_and_compared_with_its_own_reference() -> None:
     assert agreement["same_answer"] == pytest.approx(11 / 12)
     assert result["path"] == "browser (wasm)" and result["pytorch_reference"] == {"x": 1}
     assert result["browser_wall_s"] == 12.5
+    # Per case, the browser's own answers: run 1 lost b-0 (the drifted answer) and a-1.
+    assert result["per_case"] == {"case_ids": {"external": ["a-0", "a-1", "b-0"]},
+                                  "passed_by_seed": [{"base": [], "adapter": ["a-0", "a-1", "b-0"]}, {"base": [], "adapter": ["a-0"]}]}
 
 
 def test_a_run_count_that_differs_from_the_reference_is_refused() -> None:

@@ -143,6 +143,9 @@ def test_eval_scorer_end_to_end_with_a_tiny_random_model(tmp_path):
     for cond in ("icl", "no_skill"):
         split = report["conditions"][cond]["train"]
         assert split["n_cases"] == 3 and 0.0 <= split["pass_rate"] <= 1.0 and "by_length_bucket" in split
+        # The per-case record agrees with the pass rate it sits beside.
+        assert len(report["per_case"]["passed_by_seed"][0][cond]) == round(3 * split["pass_rate"])
+    assert report["per_case"]["case_ids"] == {"train": sorted(c["case_id"] for c in cases)}
 
 
 def test_eval_base_bench_cases_are_the_skill_benchmark_subset(monkeypatch, tmp_path):
