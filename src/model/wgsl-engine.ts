@@ -48,9 +48,8 @@ export class WgslEngine implements UnloadableEngine {
     this.hypernetFile = m.files.some((f) => f.role === 'hypernet') ? loadHypernet(bytes('hypernet')) : null;
     this.manifest = m;
     const context = this.decoder.maxContext < m.generation.contextLength ? `, context ${this.decoder.maxContext} tokens` : '';
-    return { manifest: m, backend: 'webgpu', engine: 'wgsl', backendNote: `WGSL engine on WebGPU${gpu.adapterDescription ? ` (${gpu.adapterDescription})` : ''}${context}`,
-      hypernet: this.hypernetFile?.summary,
-    };
+    const backendNote = `WGSL engine on WebGPU${gpu.adapterDescription ? ` (${gpu.adapterDescription})` : ''}${context}`;
+    return { manifest: m, backend: 'webgpu', engine: 'wgsl', backendNote, hypernet: this.hypernetFile?.summary };
   }
 
   /** Give back the GPU device (and with it every buffer of the model and the hypernetwork). */
