@@ -164,14 +164,11 @@ def scored_plan(cases: list[dict], plan: dict, outputs: list[str]) -> dict[str, 
     return scored
 
 
-def score_plan(cases: list[dict], plan: dict, outputs: list[str]) -> dict:
-    return {cond: scoring.aggregate(pairs) for cond, pairs in scored_plan(cases, plan, outputs).items()}
-
-
-def per_case_of(cases: list[dict], plan: dict, outputs_by_seed: list[list[str]]) -> dict:
-    """The cases scored and, per hypernetwork file (seed), the case_ids each condition passed (training.paired)."""
-    records = [per_case(scored_plan(cases, plan, outputs)) for outputs in outputs_by_seed]
-    return {"case_ids": records[0]["case_ids"], "passed_by_seed": [r["passed"] for r in records]}
+def score_runs(cases: list[dict], plan: dict, outputs_by_seed: list[list[str]]) -> tuple[dict, dict]:
+    """Every run's answers (one per hypernetwork file, i.e. seed) scored once: the metrics' mean and std over seeds
+    per condition and split, and which cases each condition passed per seed (training.paired)."""
+    scored = [scored_plan(cases, plan, outputs) for outputs in outputs_by_seed]
+    return mean_std([{cond: scoring.aggregate(pairs) for cond, pairs in s.items()} for s in scored]), per_case(scored)
 
 
 def chunk_tokens_of(path: Path) -> int:
@@ -206,19 +203,19 @@ def browser_result(browser: dict, cases: list[dict], plan: dict, reference_outpu
     run's answers with the PyTorch reference's answers made with the same file."""
     if len(browser["runs"]) != len(reference_outputs):
         raise SystemExit(f"the browser ran {len(browser['runs'])} hypernetwork(s), the reference {len(reference_outputs)}")
-    per_seed, same, browser_outputs = [], [], []
+    same, browser_outputs = [], []
     for run, ref in zip(browser["runs"], reference_outputs):
         answers = {(o["case_id"], o["condition"]): o["output"] for o in run["outputs"]}
         outputs = [answers[(j["case_id"], j["condition"])] for j in plan["jobs"]]
         browser_outputs.append(outputs)
-        per_seed.append(score_plan(cases, plan, outputs))
         same.append([first_line_answer(a) == first_line_answer(b) for a, b in zip(outputs, ref)])
     flat = [x for run in same for x in run]
+    conditions, record = score_runs(cases, plan, browser_outputs)
     return {
         "path": f"browser ({browser['backend']})",
         **({"browser_wall_s": browser["wall_s"]} if "wall_s" in browser else {}),  # the browser's answering time
-        "conditions": mean_std(per_seed),
-        "per_case": per_case_of(cases, plan, browser_outputs),
+        "conditions": conditions,
+        "per_case": record,
         "pytorch_reference": reference,
         "browser_vs_python_agreement": {
             "same_answer": sum(flat) / max(1, len(flat)), "n_jobs": len(flat),
@@ -266,13 +263,13 @@ def main() -> None:
     if args.over_context:  # with the runner's own tokenizer, past the context it cuts prompts to
         cases, padding = pad_cases(cases, runner.tok, runner.context, args.over_context, args.seed)
     plan = make_plan(cases, conditions, args.seed)
-    per_seed, reference_outputs = [], []
+    reference_outputs = []
     for path in hypernets or [None]:
         net = load_hypernet(path) if path else None
         outputs = run_plan(runner, net, chunk_tokens_of(path) if path else 0, plan, args.scale)
         reference_outputs.append(outputs)
-        per_seed.append(score_plan(cases, plan, outputs))
         print(f"{path}: done ({time.time() - t0:.0f}s)", file=sys.stderr, flush=True)
+    scores, record = score_runs(cases, plan, reference_outputs)
     result = {
         "pack": runner.manifest["id"],
         "path": "pytorch",
@@ -280,8 +277,8 @@ def main() -> None:
         "n_cases": len(cases),
         "adapter_scale": args.scale,
         **({"over_context": padding} if padding else {}),
-        "conditions": mean_std(per_seed),
-        "per_case": per_case_of(cases, plan, reference_outputs),
+        "conditions": scores,
+        "per_case": record,
     }
     if args.browser_outputs:
         result.update(browser_result(json.loads(args.browser_outputs.read_text()), cases, plan, reference_outputs, result["conditions"]))

@@ -144,8 +144,7 @@ def evaluate(runner: Runner, cases: list[dict], max_new_tokens: int, conditions=
                 print(f"{cond}: {i + 1}/{len(cases)} pass {passed}", file=sys.stderr, flush=True)
         out[cond] = aggregate(scored)
         scored_by_cond[cond] = scored
-    record = per_case(scored_by_cond)
-    return {"conditions": out, "samples": samples, "per_case": {"case_ids": record["case_ids"], "passed_by_seed": [record["passed"]]}}
+    return {"conditions": out, "samples": samples, "per_case": per_case([scored_by_cond])}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .base import same_text
@@ -89,19 +89,23 @@ def _summary(results: list[Result]) -> dict[str, Any]:
     }
 
 
-def per_case(by_condition: Mapping[str, Iterable[tuple[Case, Result]]]) -> dict[str, Any]:
-    """Which cases passed, by case_id, per condition, with every scored case_id per split: what a paired comparison
-    of two conditions, or of two tools on the same cases, needs (training.paired)."""
+def per_case(seeds: Sequence[Mapping[str, Iterable[tuple[Case, Result]]]]) -> dict[str, Any]:
+    """Which cases passed, by case_id, per seed (one run of every condition) and condition, with every scored
+    case_id per split: what a paired comparison of two conditions, or of two tools on the same cases, needs
+    (training.paired)."""
     case_ids: dict[str, set[str]] = defaultdict(set)
-    passed = {}
-    for cond, scored in by_condition.items():
-        ids = []
-        for case, result in scored:
-            case_ids[case.get("split", "external")].add(case["case_id"])
-            if result["pass"]:
-                ids.append(case["case_id"])
-        passed[cond] = sorted(ids)
-    return {"case_ids": {split: sorted(ids) for split, ids in sorted(case_ids.items())}, "passed": passed}
+    passed_by_seed = []
+    for by_condition in seeds:
+        passed = {}
+        for cond, scored in by_condition.items():
+            ids = []
+            for case, result in scored:
+                case_ids[case.get("split", "external")].add(case["case_id"])
+                if result["pass"]:
+                    ids.append(case["case_id"])
+            passed[cond] = sorted(ids)
+        passed_by_seed.append(passed)
+    return {"case_ids": {split: sorted(ids) for split, ids in sorted(case_ids.items())}, "passed_by_seed": passed_by_seed}
 
 
 def aggregate(scored: Iterable[tuple[Case, Result]]) -> dict[str, dict[str, Any]]:

@@ -20,9 +20,11 @@ def test_mcnemar_exact_matches_binomial_tails_worked_by_hand() -> None:
 
 def test_per_case_lists_what_passed_per_condition() -> None:
     case = lambda i, split: {"case_id": f"c{i}", "split": split}  # noqa: E731
-    record = per_case({"x": [(case(1, "train"), {"pass": True}), (case(0, "heldout_params"), {"pass": False})],
-                       "y": [(case(1, "train"), {"pass": False}), (case(0, "heldout_params"), {"pass": True})]})
-    assert record == {"case_ids": {"heldout_params": ["c0"], "train": ["c1"]}, "passed": {"x": ["c1"], "y": ["c0"]}}
+    record = per_case([{"x": [(case(1, "train"), {"pass": True}), (case(0, "heldout_params"), {"pass": False})],
+                        "y": [(case(1, "train"), {"pass": False}), (case(0, "heldout_params"), {"pass": True})]},
+                       {"x": [(case(1, "train"), {"pass": True}), (case(0, "heldout_params"), {"pass": True})]}])
+    assert record == {"case_ids": {"heldout_params": ["c0"], "train": ["c1"]},
+                      "passed_by_seed": [{"x": ["c1"], "y": ["c0"]}, {"x": ["c0", "c1"]}]}
 
 
 def write(path: Path, passed_by_seed: list[dict], case_ids: dict, key: str | None = None) -> str:
