@@ -20,10 +20,15 @@ function expectClose(got: Float32Array, want: number[], what: string): void {
   expect(worst, `${what}: worst excess over ${RTOL} * |reference|`).toBeLessThanOrEqual(ATOL);
 }
 
+/** A safetensors file's JSON header, read here on its own (not through the loader under test), and its length. */
+function headerOf(file: Uint8Array): { header: Record<string, any>; n: number } {
+  const n = Number(new DataView(file.buffer, file.byteOffset).getBigUint64(0, true));
+  return { header: JSON.parse(new TextDecoder().decode(file.subarray(8, 8 + n))), n };
+}
+
 /** The same file with its JSON header changed by `edit` (data bytes unchanged). */
 function withHeader(edit: (header: Record<string, any>) => void): Uint8Array {
-  const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+  const { header, n } = headerOf(bytes);
   edit(header);
   const json = new TextEncoder().encode(JSON.stringify(header));
   const out = new Uint8Array(8 + json.length + bytes.length - 8 - n);
@@ -56,18 +61,14 @@ describe('loadHypernet', () => {
     expect(loadHypernet(bytes).summary).toEqual({ origin: 'random', seed: 0, storedAs: ['F32'] });
     // The small pack ships a trained hypernetwork: its header, read here on its own, says how many steps and which seed.
     const small = new Uint8Array(readFileSync(new URL('../../public/models/small-skills/hypernet.safetensors', import.meta.url)));
-    const n = Number(new DataView(small.buffer, small.byteOffset).getBigUint64(0, true));
-    const header = JSON.parse(new TextDecoder().decode(small.subarray(8, 8 + n)));
-    const provenance = JSON.parse(header.__metadata__.provenance);
+    const provenance = JSON.parse(headerOf(small).header.__metadata__.provenance);
     expect(loadHypernet(small).summary).toEqual({ origin: 'trained', steps: provenance.steps, seed: provenance.config.seed, storedAs: ['F32'] });
     expect(provenance.steps).toBeGreaterThan(0);
   });
 
   it('says float16 for the shipped Gemma hypernetwork (training.export.half_hypernet), whose weights it widens', () => {
     const file = new Uint8Array(readFileSync(new URL('../../training/hypernets/gemma-3-270m.safetensors', import.meta.url)));
-    const n = Number(new DataView(file.buffer, file.byteOffset).getBigUint64(0, true));
-    const header = JSON.parse(new TextDecoder().decode(file.subarray(8, 8 + n)));
-    const provenance = JSON.parse(header.__metadata__.provenance);
+    const provenance = JSON.parse(headerOf(file).header.__metadata__.provenance);
     const h = loadHypernet(file);
     expect(h.summary).toEqual({ origin: 'trained', steps: provenance.steps, seed: provenance.config.seed, storedAs: ['F16'] });
     expect([...h.params.values()].every((p) => p instanceof Float32Array)).toBe(true);
