@@ -6,7 +6,9 @@ Writes to --out:
     skills.jsonl       every skill with its split (Skill.to_record(); SKILL.md text via Skill.to_markdown()).
     train.jsonl        conversations over train-split skills: {traj_id, skill_id, family, subset, kind, messages};
                        subset is "train", or "valid" for the whole skills kept aside for validation.
-    testset-v1.jsonl   evaluation cases per split (train sample and the three held-out splits); each case is
+    testset-v2.jsonl   evaluation cases per split (train sample and the three held-out splits), every family of a split
+                       the same number of times (testset-v1.jsonl, the 49-family set, stays committed for comparison);
+                       each case is
                        self-contained: {case_id, split, skill_id, family, params, style, template, phrasing,
                        skill_md, skill_words, length_bucket, kind, messages, input, expected}.
     manifest.json      format and version, command, seed, config, counts and sha256 of the files above.
@@ -36,7 +38,7 @@ from training.skills.trajectories import KINDS, Conversation, conversation, samp
 
 DATA_FORMAT = "parametric-skills-data"
 DATA_FORMAT_VERSION = 1
-TESTSET_VERSION = "v1"
+TESTSET_VERSION = "v2"
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,10 @@ class DataConfig:
     library: LibraryConfig = field(default_factory=LibraryConfig)
     trajectories_per_skill: int = 10
     valid_fraction: float = 0.05  # share of train-split skills whose conversations form the validation subset
-    cases_per_heldout_split: int = 200
-    train_cases: int = 100
+    # Cases per family in each split of the test set: every family is covered, none weighs more than another.
+    cases_per_family: dict[str, int] = field(
+        default_factory=lambda: {"train": 1, "heldout_phrasing": 2, "heldout_params": 2, "heldout_family": 8}
+    )
     long_skill_words: int = 200  # a SKILL.md with more words than this is in the "long" length bucket
 
 
@@ -82,16 +86,23 @@ def trajectories(skills: list[Skill], seed: int, config: DataConfig) -> list[dic
     return records
 
 
+def split_pool(skills: list[Skill], split: str, per_family: int, rng: random.Random) -> list[Skill]:
+    """per_family skills of each family in the split (cycling through a family's shuffled skills, so each is used
+    before any is used twice), families interleaved in registry order."""
+    by_family: dict[str, list[Skill]] = {}
+    for skill in skills:
+        if skill.split == split:
+            by_family.setdefault(skill.family, []).append(skill)
+    for pool in by_family.values():
+        rng.shuffle(pool)
+    return [pool[i % len(pool)] for i in range(per_family) for pool in by_family.values()]
+
+
 def testset_cases(skills: list[Skill], seed: int, config: DataConfig) -> list[dict[str, Any]]:
-    """Cases cycle through a split's shuffled skills, so every skill is used before any is used twice."""
     cases = []
     for split in SPLITS:
-        pool = [s for s in skills if s.split == split]
         rng = random.Random(f"{seed}:testset-{TESTSET_VERSION}:{split}")
-        rng.shuffle(pool)
-        count = config.train_cases if split == "train" else config.cases_per_heldout_split
-        for i in range(count if pool else 0):
-            skill = pool[i % len(pool)]
+        for i, skill in enumerate(split_pool(skills, split, config.cases_per_family[split], rng)):
             conv = skill_conversation(skill, rng)
             skill_md = skill.to_markdown()
             words = word_count(skill_md)
@@ -165,12 +176,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "data")
     parser.add_argument("--trajectories-per-skill", type=int, default=DataConfig.trajectories_per_skill)
     parser.add_argument("--train-skills-per-family", type=int, default=LibraryConfig.train_skills_per_family)
-    parser.add_argument("--cases-per-heldout-split", type=int, default=DataConfig.cases_per_heldout_split)
     args = parser.parse_args()
     config = DataConfig(
         library=LibraryConfig(train_skills_per_family=args.train_skills_per_family),
         trajectories_per_skill=args.trajectories_per_skill,
-        cases_per_heldout_split=args.cases_per_heldout_split,
     )
     start = time.perf_counter()
     manifest = build_dataset(args.seed, args.out, config)

@@ -16,7 +16,9 @@ from .text import capitalize
 if TYPE_CHECKING:
     from .base import Family, Params
 
-STYLES = ("terse", "verbose", "examples", "long")
+STYLES = ("terse", "verbose", "examples", "long", "oneliner", "examples_only")
+# Styles that show the rule only through worked examples: the reader infers it (real SKILL.md files do this).
+EXAMPLE_ONLY_STYLES = ("examples_only",)
 TEMPLATES_PER_STYLE = 3
 HELDOUT_TEMPLATE = 2
 
@@ -288,6 +290,34 @@ def _examples_table(page: _Page) -> str:
     return f"# {page.family.title}\n\n{header}\n{rows}\n\n{' '.join(page.rules)} {page.one(_CLOSINGS)}"
 
 
+def _oneliner_titled(page: _Page) -> str:
+    return f"{page.family.title}: " + " ".join(page.rules)
+
+
+def _oneliner_imperative(page: _Page) -> str:
+    return f"When you write {page.family.topic}: " + " ".join(page.rules) + f" Reply with the {page.family.output_noun} only."
+
+
+def _oneliner_quote(page: _Page) -> str:
+    return "> " + " ".join(page.rules)
+
+
+def _only_blocks(page: _Page) -> str:
+    intro = f"Write {page.family.topic} exactly like these examples."
+    return f"# {page.family.title}\n\n{intro}\n\n{_example_blocks(page, page.rng.randint(4, 5))}"
+
+
+def _only_arrows(page: _Page) -> str:
+    examples = "\n".join(f"- {example_pair(x, y)}" for x, y in page.examples(page.rng.randint(4, 5)))
+    return f"## {page.family.title}, by example\n\n{examples}\n\nFollow the same pattern. {page.one(_CLOSINGS)}"
+
+
+def _only_table(page: _Page) -> str:
+    rows = "\n".join(f"| {table_cell(x)} | {table_cell(y)} |" for x, y in page.examples(page.rng.randint(4, 5)))
+    header = f"| Input | {capitalize(page.family.output_noun)} |\n| --- | --- |"
+    return f"{page.family.summary} Match these:\n\n{header}\n{rows}"
+
+
 def document(title: str, sections: list[tuple[str, str] | None]) -> str:
     """A markdown page: the title, then one `##` section per (heading, text); None marks a skipped section."""
     return "\n\n".join([f"# {title}"] + [f"## {heading}\n\n{text}" for heading, text in filter(None, sections)])
@@ -353,6 +383,12 @@ _TEMPLATES: dict[tuple[str, int], Callable[[_Page], str]] = {
     ("long", 0): _long_handbook,
     ("long", 1): _long_guide,
     ("long", 2): _long_reference,
+    ("oneliner", 0): _oneliner_titled,
+    ("oneliner", 1): _oneliner_imperative,
+    ("oneliner", 2): _oneliner_quote,
+    ("examples_only", 0): _only_blocks,
+    ("examples_only", 1): _only_arrows,
+    ("examples_only", 2): _only_table,
 }
 assert set(_TEMPLATES) == set(PHRASINGS)
 

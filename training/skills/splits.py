@@ -23,13 +23,13 @@ SPLITS = ("train", "heldout_phrasing", "heldout_params", "heldout_family")
 
 @dataclass(frozen=True)
 class LibraryConfig:
-    heldout_families: int = 6
+    heldout_families: int = 24
     combos_per_family: int = 30  # distinct parameter combinations drawn per family (fewer if it has fewer)
     heldout_params_fraction: float = 0.2
     train_skills_per_family: int = 96
     heldout_phrasing_per_family: int = 6
     heldout_params_per_family: int = 6
-    skills_per_heldout_family: int = 16
+    skills_per_heldout_family: int = 18  # one per phrasing: a held-out family is seen in every shape
 
 
 def params_key(family: str, params: Params) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from training import make_data
 from training.skills import FAMILIES, PHRASINGS, Skill, aggregate, make_skill, parse_skill_md, score
 from training.skills.base import clean_output
-from training.skills.render import HELDOUT_PHRASINGS, TRAIN_PHRASINGS, shows_example
+from training.skills.render import EXAMPLE_ONLY_STYLES, HELDOUT_PHRASINGS, TRAIN_PHRASINGS, _Page, shows_example
 from training.skills.splits import LibraryConfig, build_library, params_key
 from training.skills.trajectories import KINDS, conversation
 
@@ -27,8 +28,7 @@ SMALL = make_data.DataConfig(
         skills_per_heldout_family=2,
     ),
     trajectories_per_skill=2,
-    cases_per_heldout_split=12,
-    train_cases=6,
+    cases_per_family={"train": 1, "heldout_phrasing": 1, "heldout_params": 1, "heldout_family": 2},
 )
 
 
@@ -83,6 +83,16 @@ def test_every_phrasing_states_the_rules(name: str) -> None:
     params = family.sample_params(random.Random(name))
     for style, template in PHRASINGS:
         body = family.render_body(params, style, random.Random(1), template)
+        if style in EXAMPLE_ONLY_STYLES:
+            # No rule sentence, only worked examples: the same draws as the template's (count, then examples) give
+            # the pairs it must show, each answer being the family's own for its input.
+            rng = random.Random(1)
+            pairs = _Page(family, params, rng).examples(rng.randint(4, 5))
+            assert len(pairs) >= 3, (name, pairs)
+            for text, answer in pairs:
+                assert shows_example(body, text) and shows_example(body, answer), (style, template, text, answer)
+            assert not any(rule in body for rule in family.rules(params)), (style, template)
+            continue
         for rule in family.rules(params):
             assert rule in body, (style, template, rule)
 
@@ -158,12 +168,14 @@ def test_make_data_is_deterministic(tmp_path: Path) -> None:
     make_data.build_dataset(0, tmp_path / "b", SMALL)
     for name in first["files"]:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
-    assert first["test_cases"]["by_split"]["heldout_family"] == SMALL.cases_per_heldout_split
+    # Every family of a split is in the test set, each as often as the config says.
+    assert first["test_cases"]["by_split"]["heldout_family"] == SMALL.library.heldout_families * SMALL.cases_per_family["heldout_family"]
+    assert first["test_cases"]["by_split"]["heldout_params"] <= (len(FAMILIES) - SMALL.library.heldout_families) * SMALL.cases_per_family["heldout_params"]
 
 
 def test_testset_cases_score_gold_as_pass(tmp_path: Path) -> None:
     make_data.build_dataset(0, tmp_path, SMALL)
-    cases = [json.loads(line) for line in (tmp_path / "testset-v1.jsonl").read_text().splitlines()]
+    cases = [json.loads(line) for line in (tmp_path / "testset-v2.jsonl").read_text().splitlines()]
     assert {c["split"] for c in cases} == {"train", "heldout_phrasing", "heldout_params", "heldout_family"}
     scored = []
     for case in cases:
@@ -177,10 +189,14 @@ def test_testset_cases_score_gold_as_pass(tmp_path: Path) -> None:
         assert glued["pass"] or glued["run_on"], case["case_id"]
         scored.append((case, result))
     report = aggregate(scored)
-    assert report["heldout_family"]["n_cases"] == SMALL.cases_per_heldout_split
+    assert report["heldout_family"]["n_cases"] == SMALL.library.heldout_families * SMALL.cases_per_family["heldout_family"]
+    for split in ("train", "heldout_phrasing"):
+        assert Counter(c["family"] for c in cases if c["split"] == split) == Counter(
+            {name: SMALL.cases_per_family[split] for name in FAMILIES if name not in make_data.choose_heldout_families(0, SMALL.library.heldout_families)}
+        ), split
     assert report["train"]["pass_rate"] == 1.0 and report["train"]["other_params_rate"] == 0.0
     assert report["train"]["params_followed"] == 1.0 and report["train"]["run_on_rate"] == 0.0
-    assert sum(b["n_cases"] for b in report["train"]["by_length_bucket"].values()) == SMALL.train_cases
+    assert sum(b["n_cases"] for b in report["train"]["by_length_bucket"].values()) == report["train"]["n_cases"]
 
 
 def test_score_is_lenient_on_formatting_and_strict_on_content() -> None:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from ..base import Family
-from . import code, formats, naming, paths, records, vcs
+from . import code, data_api, formats, logs_time, naming, naming_more, paths, process, records, snippets, vcs
 
-FAMILIES: dict[str, Family] = {
-    family.name: family
-    for family in vcs.FAMILIES + naming.FAMILIES + paths.FAMILIES + formats.FAMILIES + records.FAMILIES + code.FAMILIES
-}
+_THEMES = (vcs, naming, paths, formats, records, code, process, naming_more, data_api, logs_time, snippets)
+FAMILIES: dict[str, Family] = {family.name: family for theme in _THEMES for family in theme.FAMILIES}
