@@ -133,6 +133,23 @@ def merge_delta(model: Transformer, path: Path) -> dict:
     return record
 
 
+def peft_merged(hf_model, path: Path):
+    """A transformers model with a skill-tune delta applied by Hugging Face peft (LoRA weights set per layer, then
+    merge_and_unload): the independent reference for our merge. peft is a test dependency, imported here only."""
+    from peft import LoraConfig, get_peft_model
+
+    pairs, scale, _ = load_delta(path)
+    rank = next(iter(pairs.values()))[0].shape[-1]
+    model = get_peft_model(hf_model, LoraConfig(r=rank, lora_alpha=scale * rank, target_modules=sorted(pairs), lora_dropout=0.0))
+    with torch.no_grad():
+        for i, layer in enumerate(model.base_model.model.model.layers):
+            for m, (a, b) in pairs.items():
+                parent = layer.self_attn if m in ("q_proj", "k_proj", "v_proj", "o_proj") else layer.mlp
+                getattr(parent, m).lora_A["default"].weight.copy_(a[i].T)
+                getattr(parent, m).lora_B["default"].weight.copy_(b[i].T)
+    return model.merge_and_unload().eval()
+
+
 def lr_at(step: int, cfg: SkillTuneConfig) -> float:
     """Linear warmup, then cosine to 0.1 x lr at max_steps."""
     if step < cfg.warmup_steps:

@@ -3,7 +3,8 @@
 python -m training.export.reference_logits --pack public/models/gemma-3-270m --message "..." [--transformers DIR]
 
 Prints JSON: the prompt ids (rendered by transformers from the pack's own chat template), the logits that
-onnxruntime (Python, CPU) gives on the pack's graph, and, with --transformers, transformers' own fp32 model's.
+onnxruntime (Python, CPU) gives on the pack's graph, and, with --transformers, transformers' own fp32 model's (for a
+skill-tuned pack, with the same delta applied by peft).
 """
 from __future__ import annotations
 
@@ -57,6 +58,15 @@ def main() -> None:
         import transformers
 
         model = transformers.AutoModelForCausalLM.from_pretrained(str(args.transformers), dtype=torch.float32).eval()
+        tuned = json.loads((args.pack / "manifest.json").read_text())["provenance"].get("skillTune")
+        if tuned:  # a skill-tuned pack: the same delta, applied by peft to transformers' model
+            from ..skill_tune import peft_merged
+            from .build_gemma_pack import SKILL_DELTA
+            from .pack import sha256_file
+
+            if sha256_file(SKILL_DELTA) != tuned["sha256"]:
+                raise SystemExit(f"the pack was built with another skill-tune delta than {SKILL_DELTA}: rebuild it")
+            model = peft_merged(model, SKILL_DELTA)
         with torch.no_grad():
             out["transformers"] = model(torch.tensor([ids])).logits[0, -1].tolist()
     print(json.dumps(out))

