@@ -8,6 +8,12 @@ const ORT_DIST = join(import.meta.dirname, 'node_modules/onnxruntime-web/dist');
 // The WebGPU build of onnxruntime-web with its wasm loaded from /ort/ (see src/model/ort.ts).
 const ORT_FILES = readdirSync(ORT_DIST).filter((f) => /^ort-wasm-simd-threaded\.asyncify\.(wasm|mjs)$/.test(f));
 
+// Cross-origin isolation lets onnxruntime-web use wasm threads (SharedArrayBuffer).
+const isolation = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
 /** Serves onnxruntime-web's wasm binary under /ort/ in dev and emits it in the build: no CDN, no copy in git. */
 function ortWasm(): Plugin {
   return {
@@ -17,6 +23,9 @@ function ortWasm(): Plugin {
         const name = (req.url ?? '').replace(/^\//, '').split('?')[0];
         if (!ORT_FILES.includes(name)) return next();
         res.setHeader('Content-Type', name.endsWith('.wasm') ? 'application/wasm' : 'text/javascript');
+        // This middleware runs before vite's own, which add server.headers: without COEP here the .mjs, which ORT
+        // also starts as its wasm threads' worker script, is refused inside the isolated engine worker.
+        for (const [key, value] of Object.entries(isolation)) res.setHeader(key, value);
         createReadStream(join(ORT_DIST, name)).pipe(res);
       });
     },
@@ -52,12 +61,6 @@ function packIndex(): Plugin {
     },
   };
 }
-
-// Cross-origin isolation lets onnxruntime-web use wasm threads (SharedArrayBuffer).
-const isolation = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-};
 
 // The built app's policy: its own scripts and wasm only; fetches leave the origin only for a pack URL the user typed.
 const contentSecurityPolicy = [

@@ -1,29 +1,19 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createEngineClient } from './model/client';
+import { resolvePackUrl } from './model/pack-index';
 import type { BackendPreference } from './model/env';
 import { createAppStore } from './state/store';
 import { App } from './ui/App';
 import { StoreContext } from './ui/StoreContext';
 import './ui/styles.css';
 
-/** Which pack to open: ?pack=<id or URL>, else the default named by models/index.json. */
-async function resolvePackUrl(params: URLSearchParams): Promise<string> {
-  const base = import.meta.env.BASE_URL;
-  const requested = params.get('pack');
-  if (requested && /^https?:\/\//.test(requested)) return requested;
-  if (requested) return `${base}models/${encodeURIComponent(requested)}/`;
-  try {
-    const index = (await (await fetch(`${base}models/index.json`, { cache: 'no-cache' })).json()) as { default: string };
-    return `${base}models/${encodeURIComponent(index.default)}/`;
-  } catch {
-    return `${base}models/tiny-random/`;
-  }
-}
-
 const params = new URLSearchParams(location.search);
 const preference = (params.get('backend') ?? 'auto') as BackendPreference;
-const store = createAppStore(createEngineClient());
+const engine = createEngineClient();
+const store = createAppStore(engine);
+// A dead engine worker holds no model any more: the pack line says so and offers Retry (a new worker loads it again).
+engine.onWorkerLost = (err) => store.setState({ packStatus: 'error', error: err.message });
 (window as unknown as { appStore: typeof store }).appStore = store;
 
 createRoot(document.getElementById('root')!).render(
@@ -34,4 +24,7 @@ createRoot(document.getElementById('root')!).render(
   </StrictMode>,
 );
 
-void resolvePackUrl(params).then((url) => store.getState().loadPack(url, preference));
+void resolvePackUrl(params, import.meta.env.BASE_URL).then(
+  (url) => store.getState().loadPack(url, preference),
+  (e: Error) => store.setState({ packStatus: 'error', error: e.message }),
+);

@@ -11,6 +11,18 @@ type Pending = { resolve: (v: never) => void; reject: (e: Error) => void; onEven
 export interface Port {
   postMessage(msg: Request): void;
   onmessage: ((ev: MessageEvent<Response>) => void) | null;
+  /** A Worker's script that fails to load, or an error nothing inside it caught (e.g. a wasm thread that cannot start). */
+  onerror?: ((ev: Event) => void) | null;
+  onmessageerror?: ((ev: MessageEvent) => void) | null;
+  terminate?(): void;
+}
+
+/** What a dead worker's error event says, as an EngineError the UI can show. */
+export function workerStoppedError(ev: Event | null): EngineError {
+  const e = ev as Partial<ErrorEvent> | null;
+  const where = e?.filename ? ` (${e.filename}${e.lineno ? `:${e.lineno}` : ''})` : '';
+  const what = e?.message ? `${e.message}${where}` : ev?.type === 'messageerror' ? 'a message from it could not be read' : `its script could not be loaded or run${where}`;
+  return new EngineError('worker', `the engine worker stopped: ${what}`);
 }
 
 export function fromErrorInfo(e: ErrorInfo): Error {
@@ -24,9 +36,41 @@ export function fromErrorInfo(e: ErrorInfo): Error {
 export class EngineClient implements Engine {
   private nextId = 1;
   private pending = new Map<number, Pending>();
+  private port: Port | null = null;
+  /** A failed load may leave the worker unusable (onnxruntime-web keeps a failed wasm start): the next load starts afresh. */
+  private loadFailed = false;
+  /** Called once each time the worker dies, after its calls in flight were rejected with the same error. */
+  onWorkerLost: ((err: EngineError) => void) | null = null;
 
-  constructor(private readonly port: Port) {
-    port.onmessage = (ev) => this.onResponse(ev.data);
+  constructor(private readonly open: () => Port) {
+    this.connect();
+  }
+
+  private connect(): Port {
+    if (this.port) return this.port;
+    const port = this.open();
+    port.onmessage = (ev) => {
+      if (ev.data.kind === 'fatal') this.lose(port, new EngineError('worker', `the engine worker stopped: ${ev.data.content.message}`));
+      else this.onResponse(ev.data);
+    };
+    port.onerror = (ev) => {
+      ev.preventDefault();
+      this.lose(port, workerStoppedError(ev));
+    };
+    port.onmessageerror = (ev) => this.lose(port, workerStoppedError(ev));
+    this.port = port;
+    return port;
+  }
+
+  /** A dead worker never answers: every call in flight fails now, and the next call starts a new worker. */
+  private lose(port: Port, err: EngineError): void {
+    if (this.port !== port) return;
+    this.port = null;
+    port.terminate?.();
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of pending) p.reject(err);
+    this.onWorkerLost?.(err);
   }
 
   private onResponse(r: Response): void {
@@ -50,13 +94,25 @@ export class EngineClient implements Engine {
   private call<T>(req: Omit<Request, 'id'>, onEvent?: (r: Response) => void): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
+      const port = this.connect();
       this.pending.set(id, { resolve: resolve as (v: never) => void, reject, onEvent });
-      this.port.postMessage({ ...req, id } as Request);
+      port.postMessage({ ...req, id } as Request);
     });
   }
 
-  loadPack(source: PackSource, preference: BackendPreference, onProgress: (p: LoadProgress) => void): Promise<PackInfo> {
-    return this.call({ kind: 'loadPack', content: { source, preference } }, (r) => r.kind === 'progress' && onProgress(r.content));
+  async loadPack(source: PackSource, preference: BackendPreference, onProgress: (p: LoadProgress) => void): Promise<PackInfo> {
+    if (this.loadFailed && this.port && this.pending.size === 0) {
+      this.port.terminate?.();
+      this.port = null;
+    }
+    try {
+      const info = await this.call<PackInfo>({ kind: 'loadPack', content: { source, preference } }, (r) => r.kind === 'progress' && onProgress(r.content));
+      this.loadFailed = false;
+      return info;
+    } catch (e) {
+      this.loadFailed = true;
+      throw e;
+    }
   }
 
   generate(params: GenerateParams, onToken: (e: TokenEvent) => void): Promise<GenerateStats> {
@@ -64,7 +120,8 @@ export class EngineClient implements Engine {
   }
 
   stop(): void {
-    void this.call({ kind: 'stop', content: null });
+    // Nothing waits on a stop: a worker that died meanwhile has stopped anyway.
+    this.call({ kind: 'stop', content: null }).catch(() => undefined);
   }
 
   setLora(tensors: LoraTensors | null): Promise<void> {
@@ -86,6 +143,5 @@ export class EngineClient implements Engine {
 }
 
 export function createEngineClient(): EngineClient {
-  const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'engine' });
-  return new EngineClient(worker as unknown as Port);
+  return new EngineClient(() => new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'engine' }) as unknown as Port);
 }

@@ -21,7 +21,7 @@ export class PackError extends Error {
 
 export class EngineError extends Error {
   constructor(
-    readonly code: 'no-pack' | 'no-hypernet' | 'busy' | 'backend' | 'input' | 'device-lost',
+    readonly code: 'no-pack' | 'no-hypernet' | 'busy' | 'backend' | 'input' | 'device-lost' | 'worker',
     message: string,
   ) {
     super(message);

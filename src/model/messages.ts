@@ -22,4 +22,6 @@ export type Response =
   | { kind: 'skillEncoded'; id: number; content: SkillEncoding }
   | { kind: 'adapterMade'; id: number; content: MadeAdapter }
   | { kind: 'ok'; id: number; content: null }
-  | { kind: 'error'; id: number; content: ErrorInfo };
+  | { kind: 'error'; id: number; content: ErrorInfo }
+  /** The worker cannot go on (a wasm thread died or never started): the client drops it and fails every call. */
+  | { kind: 'fatal'; id: 0; content: ErrorInfo };

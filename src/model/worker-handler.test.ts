@@ -80,7 +80,7 @@ describe('EngineClient over a port to the handler', () => {
       postMessage: (req) => queueMicrotask(() => void handler.onMessage(structuredClone(req))),
     };
     handler = new EngineWorkerHandler(engine, (msg) => queueMicrotask(() => port.onmessage?.({ data: structuredClone(msg) } as MessageEvent<Response>)));
-    return new EngineClient(port);
+    return new EngineClient(() => port);
   }
 
   it('resolves generate with the stats after streaming the tokens', async () => {
