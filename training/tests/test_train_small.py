@@ -157,9 +157,9 @@ def test_eval_base_bench_cases_are_the_skill_benchmark_subset(monkeypatch, tmp_p
     seen = []
     monkeypatch.setattr(eval_base, "evaluate", lambda runner, cases, *a, **k: seen.append([c["case_id"] for c in cases]) or {"conditions": {}, "samples": {}})
     out = tmp_path / "eval.json"
-    eval_base.main(["--model", "small", "--limit", "2", "--bench-cases", "--out", str(out)])
-    eval_base.main(["--model", "small", "--limit", "2", "--out", str(tmp_path / "own.json")])
-    assert seen[0] == [c["case_id"] for c in bench_cases(DATA / "testset-v1.jsonl", None, 2, 0)]
+    eval_base.main(["--model", "small", "--limit", "2", "--bench-cases", "--out", str(out), "--no-general-text"])
+    eval_base.main(["--model", "small", "--limit", "2", "--out", str(tmp_path / "own.json"), "--no-general-text"])
+    assert seen[0] == [c["case_id"] for c in bench_cases(DATA / "testset-v2.jsonl", None, 2, 0)]
     assert len(seen[1]) == len(seen[0]) == 8 and seen[1] != seen[0]
     assert json.loads(out.read_text())["small"]["case_selection"] == "bench_skills"
     with pytest.raises(SystemExit, match="for a --limit"):
