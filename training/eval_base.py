@@ -20,7 +20,6 @@ per split: pass_rate, exact_match, token_f1, n_cases and the same by length buck
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import random
 import shlex
@@ -35,7 +34,7 @@ import torch
 from . import general_text
 from .bench_skills import first_line_answer, line_complete
 from .bench_skills import load_cases as bench_cases
-from .export.pack import git_commit
+from .export.pack import git_commit, sha256_file
 from .model import Transformer, generate
 from .skills import aggregate, score
 from .skills.scoring import per_case
@@ -137,7 +136,7 @@ def load_gemma(fmt: str, delta: Path | None = None) -> tuple[Runner, dict]:
 
         record = merge_delta(model, delta)
         source["delta"] = {"file": str(delta.relative_to(ROOT) if delta.is_relative_to(ROOT) else delta),
-                           "sha256": hashlib.sha256(delta.read_bytes()).hexdigest(), "step": record.get("step"), "totals": record.get("totals")}
+                           "sha256": sha256_file(delta), "step": record.get("step"), "totals": record.get("totals")}
     return Runner(model, tokenizer, eos_ids_of(tokenizer, folder), fmt), source
 
 

@@ -43,10 +43,18 @@ from .hf_checkpoint import load_checkpoint
 from .make_data import skill_conversation
 from .model import Transformer
 from .skills.splits import LibraryConfig, build_library
+# The hypernetwork trainer's warmup + cosine schedule (no clock: minutes stay 0) and its right-padding.
+from .train_hypernet import lr_at, pad
 
 DELTA_FORMAT = "parametric-skills-delta"
 DELTA_VERSION = 1
-ALL_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+ATTENTION_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj")
+ALL_MODULES = [*ATTENTION_MODULES, "gate_proj", "up_proj", "down_proj"]
+
+
+def projection(layer, module: str):
+    """The linear layer `module` of a decoder layer: ours and transformers' name them alike."""
+    return getattr(layer.self_attn if module in ATTENTION_MODULES else layer.mlp, module)
 
 
 @dataclass
@@ -125,8 +133,7 @@ def merge_delta(model: Transformer, path: Path) -> dict:
     pairs, scale, record = load_delta(path)
     for i, layer in enumerate(model.model.layers):
         for m, (a, b) in pairs.items():
-            parent = layer.self_attn if m in ("q_proj", "k_proj", "v_proj", "o_proj") else layer.mlp
-            weight = getattr(parent, m).weight
+            weight = projection(layer, m).weight
             if a.shape[0] != len(model.model.layers) or (a.shape[1], b.shape[2]) != (weight.shape[1], weight.shape[0]):
                 raise ValueError(f"{path}: {m} is {tuple(a.shape)} x {tuple(b.shape)}, the model's weight is {tuple(weight.shape)}")
             weight += scale * (a[i] @ b[i]).T
@@ -144,18 +151,9 @@ def peft_merged(hf_model, path: Path):
     with torch.no_grad():
         for i, layer in enumerate(model.base_model.model.model.layers):
             for m, (a, b) in pairs.items():
-                parent = layer.self_attn if m in ("q_proj", "k_proj", "v_proj", "o_proj") else layer.mlp
-                getattr(parent, m).lora_A["default"].weight.copy_(a[i].T)
-                getattr(parent, m).lora_B["default"].weight.copy_(b[i].T)
+                projection(layer, m).lora_A["default"].weight.copy_(a[i].T)
+                projection(layer, m).lora_B["default"].weight.copy_(b[i].T)
     return model.merge_and_unload().eval()
-
-
-def lr_at(step: int, cfg: SkillTuneConfig) -> float:
-    """Linear warmup, then cosine to 0.1 x lr at max_steps."""
-    if step < cfg.warmup_steps:
-        return cfg.lr * (step + 1) / cfg.warmup_steps
-    progress = min(1.0, (step - cfg.warmup_steps) / max(1, cfg.max_steps - cfg.warmup_steps))
-    return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
 class Conversations:
@@ -163,7 +161,6 @@ class Conversations:
 
     def __init__(self, cfg: SkillTuneConfig, tok):
         self.skills = [s for s in build_library(cfg.data_seed, LibraryConfig()) if s.split == "train"]
-        self.markdown = {s.skill_id: s.to_markdown() for s in self.skills}
         self.tok, self.cfg = tok, cfg
         self.redrawn = 0
 
@@ -172,7 +169,7 @@ class Conversations:
         while True:
             skill = rng.choice(self.skills)
             conv = skill_conversation(skill, rng)
-            ids, mask = encode_conversation(self.tok, with_skill(conv.messages, self.markdown[skill.skill_id]))
+            ids, mask = encode_conversation(self.tok, with_skill(conv.messages, skill.to_markdown()))
             if len(ids) <= self.cfg.max_seq:
                 return ids, mask
             self.redrawn += 1
@@ -188,11 +185,6 @@ def micro_batches(examples: list[tuple[list[int], list[bool]]], budget: int) -> 
         else:
             groups.append([j])
     return groups
-
-
-def pad(rows: list[list], value) -> torch.Tensor:
-    width = max(len(r) for r in rows)
-    return torch.tensor([list(r) + [value] * (width - len(r)) for r in rows])
 
 
 def anchor_kl(model: Transformer, lora, seq: list[int], positions: int, rng: random.Random) -> torch.Tensor:
@@ -260,8 +252,9 @@ def main(argv: list[str] | None = None) -> SkillLora:
     def save() -> None:
         torch.save({"lora": lora.state_dict(), "opt": opt.state_dict(), "step": step, "log": log, "totals": totals}, out / "ckpt.tmp")
         (out / "ckpt.tmp").replace(ckpt)
-        save_delta(lora, out / "delta.safetensors", record())
-        (out / "record.json").write_text(json.dumps(record(), indent=1) + "\n")
+        rec = record()
+        save_delta(lora, out / "delta.safetensors", rec)
+        (out / "record.json").write_text(json.dumps(rec, indent=1) + "\n")
 
     t_start = t_ckpt = time.time()
     window = {"ce": 0.0, "ce_tokens": 0, "anchor": 0.0, "n": 0}

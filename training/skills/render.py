@@ -279,15 +279,23 @@ def _examples_after(page: _Page) -> str:
     return f"# {page.family.title}\n\n{bullets(page.rules)}\n\n## Examples\n\n{examples}\n\n{page.one(_CLOSINGS)}"
 
 
+def _example_list(page: _Page, k: int) -> str:
+    return "\n".join(f"- {example_pair(x, y)}" for x, y in page.examples(k))
+
+
+def _example_table(page: _Page, k: int, left: str) -> str:
+    rows = "\n".join(f"| {table_cell(x)} | {table_cell(y)} |" for x, y in page.examples(k))
+    return f"| {left} | {capitalize(page.family.output_noun)} |\n| --- | --- |\n{rows}"
+
+
 def _examples_first(page: _Page) -> str:
-    examples = "\n".join(f"- {example_pair(x, y)}" for x, y in page.examples(page.rng.randint(2, 3)))
+    examples = _example_list(page, page.rng.randint(2, 3))
     return f"### Examples\n\n{examples}\n\n### The rule behind them\n\n{numbered(page.rules)}"
 
 
 def _examples_table(page: _Page) -> str:
-    rows = "\n".join(f"| {table_cell(x)} | {table_cell(y)} |" for x, y in page.examples(page.rng.randint(2, 3)))
-    header = f"| Request | {capitalize(page.family.output_noun)} |\n| --- | --- |"
-    return f"# {page.family.title}\n\n{header}\n{rows}\n\n{' '.join(page.rules)} {page.one(_CLOSINGS)}"
+    table = _example_table(page, page.rng.randint(2, 3), "Request")
+    return f"# {page.family.title}\n\n{table}\n\n{' '.join(page.rules)} {page.one(_CLOSINGS)}"
 
 
 def _oneliner_titled(page: _Page) -> str:
@@ -308,14 +316,12 @@ def _only_blocks(page: _Page) -> str:
 
 
 def _only_arrows(page: _Page) -> str:
-    examples = "\n".join(f"- {example_pair(x, y)}" for x, y in page.examples(page.rng.randint(4, 5)))
+    examples = _example_list(page, page.rng.randint(4, 5))
     return f"## {page.family.title}, by example\n\n{examples}\n\nFollow the same pattern. {page.one(_CLOSINGS)}"
 
 
 def _only_table(page: _Page) -> str:
-    rows = "\n".join(f"| {table_cell(x)} | {table_cell(y)} |" for x, y in page.examples(page.rng.randint(4, 5)))
-    header = f"| Input | {capitalize(page.family.output_noun)} |\n| --- | --- |"
-    return f"{page.family.summary} Match these:\n\n{header}\n{rows}"
+    return f"{page.family.summary} Match these:\n\n{_example_table(page, page.rng.randint(4, 5), 'Input')}"
 
 
 def document(title: str, sections: list[tuple[str, str] | None]) -> str:
