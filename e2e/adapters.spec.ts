@@ -1,18 +1,6 @@
+import { COMMIT_SKILL, openApp } from './app';
 import { expect, test } from './guard';
 import type { Page } from '@playwright/test';
-
-const COMMIT_SKILL = `---
-name: commit-messages
-description: How we write commit messages.
----
-
-Commit subjects are \`<type>(<scope>): <summary>\` in the imperative, at most 50 characters, no final period.
-`;
-
-async function openApp(page: Page) {
-  await page.goto('/?pack=tiny-random');
-  await expect(page.getByTestId('pack-ready')).toBeVisible();
-}
 
 /** Reload once every library write has committed (the list says "Saving…" until then). */
 async function reloadSaved(page: Page) {

@@ -55,6 +55,11 @@ export async function openBrowserCache(): Promise<ByteCache | null> {
   }
 }
 
+/** The Cache API key of a pack file: its absolute URL and its sha256 (a changed file is a new entry). */
+export function packFileKey(baseUrl: string, name: string, sha256: string): string {
+  return `${new URL(joinUrl(baseUrl, name), globalThis.location?.href ?? 'http://localhost/').href}?sha256=${sha256}`;
+}
+
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
@@ -120,7 +125,7 @@ export async function loadPack(baseUrl: string, opts: LoadOptions = {}): Promise
   const files = new Map<string, Uint8Array>();
   for (const f of manifest.files) {
     const url = joinUrl(baseUrl, f.name);
-    const key = `${new URL(url, globalThis.location?.href ?? 'http://localhost/').href}?sha256=${f.sha256}`;
+    const key = packFileKey(baseUrl, f.name, f.sha256);
     const report = (fromCache: boolean) => opts.onProgress?.({ file: f.name, loadedBytes, totalBytes, fromCache });
     const cached = cache ? await cache.match(key) : undefined;
     if (cached) {

@@ -5,7 +5,9 @@ import { readZip } from '../adapters/zip';
 import { moduleShape, validateManifest, type PackManifest } from '../model/config';
 import type { AdapterModules, Engine, GenerateParams, GenerateStats, LoraTensors } from '../model/engine';
 import { EngineError } from '../model/errors';
-import { BUSY_NOTICE, createAppStore, type AppOptions } from './store';
+import { composeSlots } from '../adapters/slots';
+import { createMemoryHistory, type ChatHistory } from './history';
+import { BUSY_NOTICE, createAppStore, maxNewTokensFor, type AppOptions } from './store';
 
 const tinyRandom = validateManifest(JSON.parse(readFileSync(new URL('../../public/models/tiny-random/manifest.json', import.meta.url), 'utf8')));
 
@@ -320,5 +322,184 @@ describe('adapter library in the store', () => {
     await store.getState().importAdapter([text('{"peft_type": "LORA", "r": 4}')]);
     expect(store.getState().libraryNote).toMatch(/adapter_config.json could not be imported: .*adapter_model.safetensors is missing/);
     expect(store.getState().adapters).toHaveLength(0);
+  });
+});
+
+describe('chat basics in the store', () => {
+  const quiet = (): AppOptions => ({ library: createMemoryLibrary(), history: createMemoryHistory(), downloadCheck: async () => null });
+
+  it('keeps the chat per pack across a reload, and Clear can be undone', async () => {
+    const history = createMemoryHistory();
+    const first = await openApp(createMemoryLibrary(), { ...quiet(), history });
+    await first.store.getState().send('hi');
+    await first.store.getState().send('again');
+    const again = await openApp(createMemoryLibrary(), { ...quiet(), history });
+    expect(again.store.getState().turns.map((t) => [t.role, t.content])).toEqual([['user', 'hi'], ['assistant', 'Hello'], ['user', 'again'], ['assistant', 'Hello']]);
+    // A finished answer comes back with its numbers, without token ids.
+    expect(again.store.getState().turns[1].stats).toMatchObject({ generatedTokens: 2, stopReason: 'eos' });
+    expect(again.store.getState().turns[1].stats).not.toHaveProperty('tokenIds');
+    // New turns get new ids after the restored ones.
+    await again.store.getState().send('third');
+    const ids = again.store.getState().turns.map((t) => t.id);
+    expect(new Set(ids).size).toBe(ids.length);
+
+    again.store.getState().clearChat();
+    await Promise.resolve();
+    expect(again.store.getState().turns).toEqual([]);
+    expect(history.records.has(tinyRandom.id)).toBe(false);
+    again.store.getState().undoClear();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(again.store.getState().turns).toHaveLength(6);
+    expect((await history.load(tinyRandom.id)).map((t) => t.content)).toEqual(['hi', 'Hello', 'again', 'Hello', 'third', 'Hello']);
+    // Another pack has its own (empty) chat.
+    const other = await openApp(createMemoryLibrary(), { ...quiet(), history }, { ...tinyRandom, id: 'another-pack' });
+    expect(other.store.getState().turns).toEqual([]);
+  });
+
+  it('loading the same pack again (engine switch) keeps the chat on the page and says what runs now', async () => {
+    const history = createMemoryHistory();
+    const { store, e } = await openApp(createMemoryLibrary(), { ...quiet(), history });
+    await store.getState().send('hi');
+    e.loadPack = async () => ({ manifest: tinyRandom, backend: 'wasm', backendNote: 'onnxruntime-web on WebAssembly (chosen in Settings)' });
+    const switching = store.getState().switchEngine('wasm');
+    expect(store.getState().engineNote).toMatch(/^Switching the engine: the model is loaded again/);
+    await switching;
+    expect(store.getState().engineNote).toBe('Engine switched. Now running: onnxruntime-web on WebAssembly (chosen in Settings).');
+    expect(store.getState().packRequest?.preference).toBe('wasm');
+    expect(store.getState().turns.map((t) => t.content)).toEqual(['hi', 'Hello']);
+  });
+
+  it('a damaged saved chat is dropped turn by turn, never half-read', async () => {
+    const history = createMemoryHistory();
+    history.records.set(tinyRandom.id, {
+      version: 1,
+      turns: [{ id: 1, role: 'user', content: 'kept' }, { id: 2, role: 'robot', content: 'x' }, { id: 'x', role: 'user', content: 'y' }, null],
+    });
+    const { store } = await openApp(createMemoryLibrary(), { ...quiet(), history });
+    expect(store.getState().turns.map((t) => t.content)).toEqual(['kept']);
+  });
+
+  it('says so when the chat cannot be saved, and the chat goes on', async () => {
+    const history: ChatHistory = {
+      load: async () => [],
+      save: async () => Promise.reject(new StorageError('quota', 'The browser\'s storage for this page is full, so saving the chat failed.')),
+    };
+    const { store } = await openApp(createMemoryLibrary(), { ...quiet(), history });
+    await store.getState().send('hi');
+    expect(store.getState().historyNote).toMatch(/storage for this page is full/);
+    expect(store.getState().turns).toHaveLength(2);
+  });
+
+  it('regenerate replaces the last answer, asked from the same conversation', async () => {
+    const { store, e } = await openApp(createMemoryLibrary(), quiet());
+    await store.getState().send('hi');
+    const before = store.getState().turns;
+    await store.getState().regenerate();
+    const after = store.getState().turns;
+    expect(after).toHaveLength(2);
+    expect(after[1].id).not.toBe(before[1].id);
+    expect(e.calls[1].messages).toEqual(e.calls[0].messages);
+  });
+
+  it('answers up to a quarter of the pack context by default (64 to 512 tokens), or the number the user set', async () => {
+    expect([maxNewTokensFor(128), maxNewTokensFor(512), maxNewTokensFor(1536), maxNewTokensFor(32768)]).toEqual([64, 128, 384, 512]);
+    const { store, e } = await openApp(createMemoryLibrary(), quiet());
+    await store.getState().send('hi');
+    expect(e.calls[0].maxNewTokens).toBe(tinyRandom.generation.contextLength / 4);
+    expect(store.getState().turns[1].maxNewTokens).toBe(tinyRandom.generation.contextLength / 4);
+    store.getState().updateSettings({ maxNewTokens: 300 });
+    await store.getState().send('again');
+    expect(e.calls[1].maxNewTokens).toBe(300);
+  });
+
+  it('sends the system prompt first, and keeps the settings for the next visit', async () => {
+    let saved: unknown = null;
+    const settingsStorage = { load: () => saved, save: (s: unknown) => void (saved = JSON.parse(JSON.stringify(s))) };
+    const { store, e } = await openApp(createMemoryLibrary(), { ...quiet(), settingsStorage });
+    store.getState().updateSettings({ systemPrompt: '  Answer in French.  ', maxNewTokens: 99 });
+    await store.getState().send('hi');
+    expect(e.calls[0].messages).toEqual([{ role: 'system', content: 'Answer in French.' }, { role: 'user', content: 'hi' }]);
+    expect(e.calls[0]).toMatchObject({ maxNewTokens: 99 });
+    expect(e.calls[0]).not.toHaveProperty('systemPrompt');
+    const next = await openApp(createMemoryLibrary(), { ...quiet(), settingsStorage });
+    expect(next.store.getState().settings).toMatchObject({ systemPrompt: '  Answer in French.  ', maxNewTokens: 99 });
+    // Unreadable saved values fall back to the defaults.
+    saved = { maxNewTokens: 'lots', temperature: -3, topP: null, systemPrompt: 7 };
+    const bad = await openApp(createMemoryLibrary(), { ...quiet(), settingsStorage });
+    expect(bad.store.getState().settings).toEqual({ maxNewTokens: null, temperature: 0, topP: 0.95, systemPrompt: '' });
+  });
+
+  it('a new adapter made while every slot is taken is saved switched off, and the note says so', async () => {
+    const { store } = await openApp(createMemoryLibrary(), quiet());
+    for (let i = 0; i < tinyRandom.lora.slots; i++) await store.getState().makeAdapter(SKILL(`s${i}`, `rule ${i}`));
+    expect(store.getState().skillNote).not.toMatch(/slots/);
+    expect(store.getState().adapters.every((a) => a.active)).toBe(true);
+    await store.getState().makeAdapter(SKILL('one-more', 'rule'));
+    expect(store.getState().adapters.at(-1)).toMatchObject({ name: 'one-more', active: false });
+    expect(store.getState().skillNote).toContain(`All ${tinyRandom.lora.slots} adapter slots are in use, so "one-more" was saved switched off: switch another adapter off, then tick this one.`);
+  });
+
+  it('Compare puts the picked adapter\'s own skill in context, binds that adapter only, and says which modes it skipped', async () => {
+    const { store, e } = await openApp(createMemoryLibrary(), quiet());
+    await store.getState().makeAdapter(SKILL('branch-names', 'Use feat/ABC-1-slug.'));
+    await store.getState().makeAdapter(SKILL('commit-style', 'Imperative subjects.'));
+    const [branch, commit] = store.getState().adapters;
+    e.bound.length = 0;
+    await store.getState().runCompare('name it', { adapterId: branch.id });
+    const c = store.getState().compare!;
+    expect(c.skillName).toBe('branch-names');
+    expect(e.calls.at(-2)!.messages[0]).toEqual({ role: 'system', content: branch.skillText.trim() });
+    // base and in context: zeros; adapter: branch-names alone (its slot filled, the others zero); then both again.
+    const adapterBound = e.bound[2]!;
+    const alone = composeSlots([branch], tinyRandom.architecture, tinyRandom.lora)!;
+    expect(adapterBound.q_proj.a).toEqual(alone.q_proj.a);
+    expect(e.bound.slice(0, 2)).toEqual([null, null]);
+    expect(e.bound[3]!.q_proj.a).toEqual(composeSlots([branch, commit], tinyRandom.architecture, tinyRandom.lora)!.q_proj.a);
+    expect(Object.values(c.answers).map((a) => a!.text)).toEqual(['Hello', 'Hello', 'Hello']);
+
+    await store.getState().runCompare('name it', { skillText: '  ' });
+    expect(store.getState().compare!.answers).toMatchObject({
+      base: { text: 'Hello' },
+      icl: { skipped: 'Skipped: the skill text box is empty.' },
+      adapter: { skipped: 'Skipped: no adapter is picked. Make an adapter from this skill first, then compare.' },
+    });
+  });
+
+  it('Stop during Compare ends the running answer and skips the rest, saying so', async () => {
+    const { store, e } = await openApp(createMemoryLibrary(), quiet());
+    await store.getState().makeAdapter(SKILL('branch-names', 'Use feat/ABC-1-slug.'));
+    const generate = e.generate;
+    e.generate = async (p, onToken) => {
+      store.getState().stop();
+      return { ...(await generate(p, onToken)), stopReason: 'stopped' };
+    };
+    await store.getState().runCompare('name it', { adapterId: store.getState().adapters[0].id });
+    const { answers, running } = store.getState().compare!;
+    expect(running).toBeNull();
+    expect(answers.base?.stats?.stopReason).toBe('stopped');
+    expect(answers.icl).toEqual({ text: '', skipped: 'Not run: Compare was stopped.' });
+    expect(answers.adapter).toEqual({ text: '', skipped: 'Not run: Compare was stopped.' });
+    expect(store.getState().generating).toBe(false);
+  });
+
+  it('asks before a large download and downloads nothing until the user says yes', async () => {
+    const e = engine();
+    let loads = 0;
+    const loadPack = e.loadPack;
+    e.loadPack = async (...args) => (loads++, loadPack(...args));
+    const need = { bytes: 335_000_000, files: 2, totalBytes: 335_500_000, mbps: 10 };
+    const store = createAppStore(e, { ...quiet(), downloadCheck: async () => need });
+    await store.getState().loadPack('/models/gemma/', 'auto');
+    expect(store.getState()).toMatchObject({ packStatus: 'confirm', download: { ...need, source: '/models/gemma/', declined: false } });
+    store.getState().declineDownload();
+    expect(store.getState().download?.declined).toBe(true);
+    expect(loads).toBe(0);
+    await store.getState().confirmDownload();
+    expect(loads).toBe(1);
+    expect(store.getState()).toMatchObject({ packStatus: 'ready', download: null });
+    // A small or cached pack loads without asking.
+    const small = createAppStore(engine(), { ...quiet(), downloadCheck: async () => ({ ...need, bytes: 1000 }) });
+    await small.getState().loadPack('/models/tiny/', 'auto');
+    expect(small.getState().packStatus).toBe('ready');
   });
 });

@@ -1,21 +1,104 @@
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
-import { adaptersLabel } from './format';
+import type { ChatTurn } from '../state/store';
+import { adaptersLabel, stopReasonLabel, tokensPerSecond } from './format';
 import { useApp } from './StoreContext';
+
+/** Copy text to the clipboard; says so, or says how to copy by hand where the browser refuses. */
+function CopyButton({ text }: { text: string }) {
+  const [state, setState] = useState<'idle' | 'copied' | 'failed'>('idle');
+  useEffect(() => {
+    if (state === 'idle') return;
+    const t = setTimeout(() => setState('idle'), 2000);
+    return () => clearTimeout(t);
+  }, [state]);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      setState('copied');
+    } catch {
+      setState('failed');
+    }
+  };
+  return (
+    <>
+      <button type="button" className="small" onClick={() => void copy()} disabled={!text} aria-label="Copy answer">
+        {state === 'copied' ? 'Copied' : 'Copy'}
+      </button>
+      {state === 'failed' && (
+        <span className="muted" role="status">
+          The browser refused the clipboard: select the text and copy it.
+        </span>
+      )}
+    </>
+  );
+}
+
+function TurnItem({ t, last }: { t: ChatTurn; last: boolean }) {
+  const generating = useApp((s) => s.generating);
+  const regenerate = useApp((s) => s.regenerate);
+  const writing = generating && last && t.role === 'assistant';
+  return (
+    <li className={`turn ${t.role}`} data-testid={`turn-${t.role}`}>
+      <span className="role">{t.role === 'user' ? 'You' : 'Model'}</span>
+      {t.adapters && (
+        <span className="turn-adapters" data-testid="turn-adapters">
+          {adaptersLabel(t.adapters)}
+        </span>
+      )}
+      {/* Text only, never HTML: skills and answers are untrusted. */}
+      <div className="content">{t.content || (writing ? '…' : '')}</div>
+      {t.live && writing && (
+        <div className="live" data-testid="turn-live" aria-hidden="true">
+          {t.live.tokens} tokens · {tokensPerSecond(t.live.tokens, t.live.ms)} tok/s
+        </div>
+      )}
+      {t.stats && (
+        <div className="stats" data-testid="turn-stats">
+          {t.stats.generatedTokens} tokens · {tokensPerSecond(t.stats.generatedTokens, t.stats.decodeMs)} tok/s · first token after{' '}
+          {Math.round(t.stats.prefillMs)} ms · {stopReasonLabel(t.stats.stopReason, t.stats.generatedTokens, t.maxNewTokens)}
+        </div>
+      )}
+      {t.role === 'assistant' && !writing && (
+        <div className="turn-actions">
+          <CopyButton text={t.content} />
+          {last && (
+            <button type="button" className="small" onClick={() => void regenerate()} disabled={generating} title="Ask again for this answer">
+              Regenerate
+            </button>
+          )}
+        </div>
+      )}
+    </li>
+  );
+}
 
 export function Chat() {
   const turns = useApp((s) => s.turns);
   const generating = useApp((s) => s.generating);
   const ready = useApp((s) => s.packStatus === 'ready');
   const notice = useApp((s) => s.notice);
+  const historyNote = useApp((s) => s.historyNote);
+  const cleared = useApp((s) => s.clearedTurns);
   const send = useApp((s) => s.send);
   const stop = useApp((s) => s.stop);
   const clearChat = useApp((s) => s.clearChat);
+  const undoClear = useApp((s) => s.undoClear);
   const [draft, setDraft] = useState('');
   const endRef = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
     endRef.current?.scrollIntoView?.({ block: 'end' });
   }, [turns]);
+
+  useEffect(() => {
+    // Esc stops the answer (chat or Compare) wherever the focus is; always listening, so an Esc pressed right after
+    // Send is not lost before a re-render (stop() does nothing when no answer runs).
+    const onEsc = (e: globalThis.KeyboardEvent) => {
+      if (e.key === 'Escape') stop();
+    };
+    window.addEventListener('keydown', onEsc);
+    return () => window.removeEventListener('keydown', onEsc);
+  }, [stop]);
 
   const submit = (e?: FormEvent) => {
     e?.preventDefault();
@@ -31,29 +114,27 @@ export function Chat() {
   return (
     <section className="chat" aria-label="Chat">
       <ol className="turns" aria-live="polite">
-        {turns.map((t) => (
-          <li key={t.id} className={`turn ${t.role}`} data-testid={`turn-${t.role}`}>
-            <span className="role">{t.role === 'user' ? 'You' : 'Model'}</span>
-            {t.adapters && (
-              <span className="turn-adapters" data-testid="turn-adapters">
-                {adaptersLabel(t.adapters)}
-              </span>
-            )}
-            {/* Text only, never HTML: skills and answers are untrusted. */}
-            <div className="content">{t.content || (generating && t.role === 'assistant' ? '…' : '')}</div>
-            {t.stats && (
-              <div className="stats" data-testid="turn-stats">
-                {t.stats.generatedTokens} tokens · {(t.stats.generatedTokens / Math.max(t.stats.decodeMs / 1000, 1e-3)).toFixed(1)} tok/s ·
-                first token after {Math.round(t.stats.prefillMs)} ms · {t.stats.stopReason}
-              </div>
-            )}
-          </li>
+        {turns.map((t, i) => (
+          <TurnItem key={t.id} t={t} last={i === turns.length - 1} />
         ))}
       </ol>
       <div ref={endRef} />
+      {cleared && (
+        <p className="notice" role="status" data-testid="chat-cleared">
+          Chat cleared ({cleared.length} messages).{' '}
+          <button type="button" className="small" onClick={undoClear} disabled={generating}>
+            Undo
+          </button>
+        </p>
+      )}
       {notice && (
         <p className="notice" role="status">
           {notice}
+        </p>
+      )}
+      {historyNote && (
+        <p className="notice" role="status" data-testid="history-note">
+          {historyNote}
         </p>
       )}
       <form className="composer" onSubmit={submit}>
@@ -63,23 +144,25 @@ export function Chat() {
         <textarea
           id="message"
           value={draft}
-          placeholder={ready ? 'Message the model (Enter sends, Shift+Enter new line)' : 'Waiting for the model pack…'}
+          placeholder={ready ? 'Message the model (Enter sends, Shift+Enter new line, Esc stops)' : 'Waiting for the model pack…'}
           onChange={(e) => setDraft(e.target.value)}
           onKeyDown={onKey}
           rows={2}
         />
-        {generating ? (
-          <button type="button" onClick={stop}>
-            Stop
+        <div className="composer-buttons">
+          {generating ? (
+            <button type="button" onClick={stop} title="Stop the answer (Esc)">
+              Stop
+            </button>
+          ) : (
+            <button type="submit" disabled={!ready}>
+              Send
+            </button>
+          )}
+          <button type="button" onClick={clearChat} disabled={generating || turns.length === 0}>
+            Clear
           </button>
-        ) : (
-          <button type="submit" disabled={!ready}>
-            Send
-          </button>
-        )}
-        <button type="button" onClick={clearChat} disabled={generating || turns.length === 0}>
-          Clear
-        </button>
+        </div>
       </form>
     </section>
   );

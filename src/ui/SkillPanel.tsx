@@ -41,7 +41,8 @@ export function SkillPanel({ skill, onSkill }: { skill: string; onSkill: (s: str
     <section className={`skill ${dragging ? 'dragging' : ''}`} aria-label="Skill" onDragOver={(e) => (e.preventDefault(), setDragging(true))} onDragLeave={() => setDragging(false)} onDrop={onDrop}>
       <h2>Skill</h2>
       <label htmlFor="skill-text">Paste a skill (SKILL.md) or drop a file here</label>
-      <textarea id="skill-text" value={skill} rows={9} placeholder={EXAMPLE} onChange={(e) => onSkill(e.target.value)} spellCheck={false} />
+      {/* A one-line hint: the whole example in grey looked like a filled-in skill. */}
+      <textarea id="skill-text" value={skill} rows={9} placeholder="Empty: paste a SKILL.md, drop a file here, or press Example" onChange={(e) => onSkill(e.target.value)} spellCheck={false} />
       <div className="skill-actions">
         <label className="file-button">
           Open SKILL.md…

@@ -23,3 +23,41 @@ export function describeHypernet(s: HypernetSummary): string {
   if (s.origin === 'random') return `Hypernetwork: random weights (a test pack${seed}); its adapters carry no skill.`;
   return `Hypernetwork: ${stored} weights, no training record in the file.`;
 }
+
+/** A finished answer's stop reason in words; `limit` is the Max new tokens it was asked with. */
+export function stopReasonLabel(reason: string, generatedTokens: number, limit?: number): string {
+  switch (reason) {
+    case 'eos':
+      return 'finished';
+    case 'stopped':
+      return 'stopped by you';
+    case 'line-end':
+      return 'ended with its first line';
+    case 'context-full':
+      return "cut: the model's context is full";
+    case 'max-tokens':
+      // The loop also ends at the context's end with this reason: fewer tokens than the setting means the context cut it.
+      if (limit !== undefined && generatedTokens < limit) return "cut: the model's context is full";
+      return `cut at the ${generatedTokens}-token limit (Settings: Max new tokens)`;
+    default:
+      return reason;
+  }
+}
+
+/** Decode speed: tokens after the first over the time since the first (the first waits for the prompt). */
+export function tokensPerSecond(tokens: number, ms: number): string {
+  return ms > 0 && tokens > 1 ? ((tokens - 1) / (ms / 1000)).toFixed(1) : '–';
+}
+
+/** A time in words, rounded for an estimate: "40 s", "6 min", "1 h 10 min". */
+export function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${Math.max(1, Math.round(seconds))} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/** How long `bytes` take at `mbps` megabits per second. */
+export function downloadSeconds(bytes: number, mbps: number): number {
+  return (bytes * 8) / (mbps * 1e6);
+}
