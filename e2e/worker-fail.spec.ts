@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { Page, Route } from '@playwright/test';
 import { expect, test } from './guard';
 
 /**
@@ -9,12 +10,22 @@ import { expect, test } from './guard';
 const ORT_MODULE = '**/ort/ort-wasm-simd-threaded.asyncify.mjs*';
 const ortSource = readFileSync(fileURLToPath(new URL('../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.mjs', import.meta.url)), 'utf8');
 
+/**
+ * A route that fails until mended, then passes requests on. Not page.unroute: it waits for the handlers of requests
+ * still in flight, and a request from a worker that was stopped meanwhile can hold it for minutes.
+ */
+async function breakRoute(page: Page, url: string | RegExp, fail: (route: Route) => Promise<void>): Promise<{ mend(): void }> {
+  let broken = true;
+  await page.route(url, (route) => (broken ? fail(route) : route.fallback()));
+  return { mend: () => void (broken = false) };
+}
+
 test('an ORT module that does not load is named, and Retry loads the pack once it is back', async ({ page }) => {
-  await page.route(ORT_MODULE, (route) => route.fulfill({ status: 404, body: 'not found' }));
+  const fault = await breakRoute(page, ORT_MODULE, (route) => route.fulfill({ status: 404, body: 'not found' }));
   await page.goto('/?pack=tiny-random&backend=wasm');
   await expect(page.getByTestId('pack-error')).toContainText('ort-wasm-simd-threaded.asyncify.mjs');
   // onnxruntime-web keeps a failed start for good, so this retry needs a fresh worker.
-  await page.unroute(ORT_MODULE);
+  fault.mend();
   await page.getByRole('button', { name: 'Retry' }).click();
   await expect(page.getByTestId('pack-ready')).toBeVisible();
 });
@@ -26,10 +37,10 @@ test('a wasm thread whose worker cannot start ends in an error with Retry, not a
   const threadStart = 'new Worker(new URL(import.meta.url)';
   expect(ortSource).toContain(threadStart);
   const broken = ortSource.replace(threadStart, 'new Worker(new URL("missing-thread-worker.mjs", import.meta.url)');
-  await page.route(ORT_MODULE, (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body: broken }));
+  const fault = await breakRoute(page, ORT_MODULE, (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body: broken }));
   await page.goto('/?pack=tiny-random&backend=wasm');
   await expect(page.getByTestId('pack-error')).toContainText('the engine worker stopped');
-  await page.unroute(ORT_MODULE);
+  fault.mend();
   await page.getByRole('button', { name: 'Retry' }).click();
   await expect(page.getByTestId('pack-ready')).toBeVisible();
   await page.getByLabel('Message', { exact: true }).fill('hello');
@@ -40,10 +51,10 @@ test('a wasm thread whose worker cannot start ends in an error with Retry, not a
 test('an engine worker whose script does not load ends in an error with Retry', async ({ page }) => {
   // The worker's script: assets/worker-<hash>.js in the built app, src/model/worker.ts on the dev server.
   const workerScript = /\/(assets\/worker-[\w-]+\.js|src\/model\/worker\.ts)(\?.*)?$/;
-  await page.route(workerScript, (route) => route.fulfill({ status: 404, body: 'not found' }));
+  const fault = await breakRoute(page, workerScript, (route) => route.fulfill({ status: 404, body: 'not found' }));
   await page.goto('/?pack=tiny-random');
   await expect(page.getByTestId('pack-error')).toContainText('the engine worker stopped: its script could not be loaded or run');
-  await page.unroute(workerScript);
+  fault.mend();
   await page.getByRole('button', { name: 'Retry' }).click();
   await expect(page.getByTestId('pack-ready')).toBeVisible();
 });
