@@ -6,7 +6,7 @@ import { chooseBackend, detectWebGpu, type Backend, type BackendPreference } fro
 import { deviceLostError, EngineError } from './errors';
 import { createHypernet, loadHypernet, type Hypernet, type HypernetFile } from './hypernet';
 import { configureOrt, createSession, ort, ortWebGpuDevice } from './ort';
-import { loadPackFrom, type LoadProgress, type PackSource } from './pack';
+import { loadPackToStart, type LoadProgress, type PackSource } from './pack';
 import { decodeLoop, yieldToEventLoop } from './decode-loop';
 import { sampleToken, seededRandom } from './sampling';
 import { encodeChunks, skillChunks } from './skill-chunks';
@@ -40,7 +40,7 @@ export class OrtEngine implements UnloadableEngine {
   async loadPack(source: PackSource, preference: BackendPreference, onProgress: (p: LoadProgress) => void): Promise<PackInfo> {
     if (this.busy) throw new EngineError('busy', 'a generation is running: stop it before loading a pack');
     const { backend, note } = chooseBackend(preference, await detectWebGpu());
-    const pack = await loadPackFrom(source, { onProgress });
+    const pack = await loadPackToStart(source, onProgress);
     const m = pack.manifest;
     const bytes = (role: Parameters<typeof fileOfRole>[1]) => pack.files.get(fileOfRole(m, role).name)!;
     configureOrt(this.ortWasmBase);

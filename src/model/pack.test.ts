@@ -55,7 +55,7 @@ describe('loadPack', () => {
 
   it('serves a second load from the cache, downloading only the manifest', async () => {
     const cache = memoryCache();
-    await loadPack(BASE, { fetchFn: server().fetchFn, cache });
+    await (await loadPack(BASE, { fetchFn: server().fetchFn, cache })).stored;
     const again = server();
     const progress: LoadProgress[] = [];
     await loadPack(BASE, { fetchFn: again.fetchFn, cache, onProgress: (p) => progress.push(p) });
@@ -63,9 +63,19 @@ describe('loadPack', () => {
     expect(progress.every((p) => p.fromCache)).toBe(true);
   });
 
+  it('does not wait for the cache: a store that never answers or fails holds back no load', async () => {
+    for (const put of [() => new Promise<void>(() => undefined), async () => Promise.reject(new DOMException('quota', 'QuotaExceededError'))]) {
+      const cache: ByteCache = { match: async () => undefined, put };
+      const pack = await loadPack(BASE, { fetchFn: server().fetchFn, cache });
+      for (const f of pack.manifest.files) expect(sameBytes(pack.files.get(f.name), onDisk.get(f.name))).toBe(true);
+    }
+    const failing: ByteCache = { match: async () => undefined, put: async () => Promise.reject(new Error('disk full')) };
+    await expect((await loadPack(BASE, { fetchFn: server().fetchFn, cache: failing })).stored).resolves.toBeUndefined();
+  });
+
   it('downloads again when a cached file is corrupt', async () => {
     const cache = memoryCache();
-    await loadPack(BASE, { fetchFn: server().fetchFn, cache });
+    await (await loadPack(BASE, { fetchFn: server().fetchFn, cache })).stored;
     for (const [k, v] of cache.store) if (k.includes('weights')) v[100] ^= 0xff;
     const again = server();
     await loadPack(BASE, { fetchFn: again.fetchFn, cache });

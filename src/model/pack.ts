@@ -2,11 +2,19 @@
 import { PackManifest, validateManifest } from './config';
 import { PackError } from './errors';
 
+/**
+ * Where a load stands. `files`: reading the pack's files (from the network or the browser cache, with their sha256
+ * checks); `start`: the files are all here and the engine is making its model from them (onnxruntime's session, or
+ * the WGSL engine's GPU buffers and warm-up), which takes seconds for a large pack with no bytes moving.
+ */
+export type LoadPhase = 'files' | 'start';
+
 export interface LoadProgress {
   file: string;
   loadedBytes: number;
   totalBytes: number;
   fromCache: boolean;
+  phase: LoadPhase;
 }
 
 /** The subset of the Cache API we use, so tests can pass a Map-backed cache. */
@@ -19,6 +27,11 @@ export interface LoadedPack {
   baseUrl: string;
   manifest: PackManifest;
   files: Map<string, Uint8Array>;
+  /**
+   * Downloaded files being copied into the browser cache. Never on the way to a loaded model: the copy of a large file
+   * takes seconds, and a cache that does not answer must not hold the model back. Resolves (never rejects) when done.
+   */
+  stored: Promise<void>;
 }
 
 export interface LoadOptions {
@@ -116,6 +129,14 @@ export async function loadPackFrom(source: PackSource, opts: Omit<LoadOptions, '
   return loadPack(LOCAL_BASE, { ...opts, fetchFn: localFilesFetch(source.files), cache: null });
 }
 
+/** loadPackFrom for an engine: once every file is here, says so (phase `start`) before the engine makes its model. */
+export async function loadPackToStart(source: PackSource, onProgress: (p: LoadProgress) => void): Promise<LoadedPack> {
+  let last: LoadProgress = { file: '', loadedBytes: 0, totalBytes: 0, fromCache: false, phase: 'files' };
+  const pack = await loadPackFrom(source, { onProgress: (p) => onProgress((last = p)) });
+  onProgress({ ...last, phase: 'start' });
+  return pack;
+}
+
 export async function loadPack(baseUrl: string, opts: LoadOptions = {}): Promise<LoadedPack> {
   const fetchFn = opts.fetchFn ?? fetch;
   const cache = opts.cache === undefined ? await openBrowserCache() : opts.cache;
@@ -123,10 +144,11 @@ export async function loadPack(baseUrl: string, opts: LoadOptions = {}): Promise
   const totalBytes = manifest.files.reduce((s, f) => s + f.bytes, 0);
   let loadedBytes = 0;
   const files = new Map<string, Uint8Array>();
+  const stores: Promise<void>[] = [];
   for (const f of manifest.files) {
     const url = joinUrl(baseUrl, f.name);
     const key = packFileKey(baseUrl, f.name, f.sha256);
-    const report = (fromCache: boolean) => opts.onProgress?.({ file: f.name, loadedBytes, totalBytes, fromCache });
+    const report = (fromCache: boolean) => opts.onProgress?.({ file: f.name, loadedBytes, totalBytes, fromCache, phase: 'files' });
     const cached = cache ? await cache.match(key) : undefined;
     if (cached) {
       const bytes = new Uint8Array(await cached.arrayBuffer());
@@ -154,9 +176,10 @@ export async function loadPack(baseUrl: string, opts: LoadOptions = {}): Promise
     }
     files.set(f.name, bytes);
     if (cache) {
-      // A full quota must not fail the load: the pack is in memory, only the next visit re-downloads.
-      await cache.put(key, new Response(bytes as Uint8Array<ArrayBuffer>)).catch(() => undefined);
+      // Not awaited (see `stored`). A full quota must not fail the load either: the pack is in memory, only the next
+      // visit downloads again.
+      stores.push(cache.put(key, new Response(bytes as Uint8Array<ArrayBuffer>)).catch(() => undefined));
     }
   }
-  return { baseUrl, manifest, files };
+  return { baseUrl, manifest, files, stored: Promise.all(stores).then(() => undefined) };
 }

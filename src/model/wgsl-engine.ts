@@ -7,7 +7,7 @@ import type { GenerateParams, GenerateStats, LoraTensors, MadeAdapter, PackInfo,
 import { detectWebGpu, type BackendPreference } from './env';
 import { deviceLostError, EngineError } from './errors';
 import { createHypernet, loadHypernet, type Hypernet, type HypernetFile } from './hypernet';
-import { loadPackFrom, type LoadProgress, type PackSource } from './pack';
+import { loadPackToStart, type LoadProgress, type PackSource } from './pack';
 import { parseSafetensors } from './safetensors';
 import { sampleToken, seededRandom } from './sampling';
 import { encodeChunks, skillChunks } from './skill-chunks';
@@ -27,7 +27,7 @@ export class WgslEngine implements UnloadableEngine {
     if (this.busy) throw new EngineError('busy', 'a generation is running: stop it before loading a pack');
     const gpu = await detectWebGpu();
     if (!gpu.available) throw new EngineError('backend', `the WGSL engine needs WebGPU: ${gpu.reason}`);
-    const pack = await loadPackFrom(source, { onProgress });
+    const pack = await loadPackToStart(source, onProgress);
     const m = pack.manifest;
     const bytes = (role: Parameters<typeof fileOfRole>[1]) => pack.files.get(fileOfRole(m, role).name)!;
     await this.unload();

@@ -15,7 +15,7 @@ function fakeEngine(fail?: Error): Engine & { lora: unknown; stopped: boolean } 
     lora: undefined,
     stopped: false,
     async loadPack(_url, _pref, onProgress) {
-      onProgress({ file: 'weights.safetensors', loadedBytes: 5, totalBytes: 10, fromCache: false });
+      onProgress({ file: 'weights.safetensors', loadedBytes: 5, totalBytes: 10, fromCache: false, phase: 'files' });
       if (fail) throw fail;
       return { manifest: { id: 'x' } as never, backend: 'wasm', backendNote: 'WebAssembly fallback: test' };
     },

@@ -56,6 +56,15 @@ function PackLine() {
   if (status === 'loading') {
     const total = progress?.totalBytes ?? 0;
     const loaded = progress?.loadedBytes ?? 0;
+    if (progress?.phase === 'start') {
+      // Every byte is here; the engine is making the model from them (seconds for a large pack, no bytes moving).
+      return (
+        <div className="pack-status" role="status" aria-live="polite" data-testid="pack-starting">
+          <label htmlFor="pack-progress">Starting the model: all {formatBytes(total)} are here, the engine is building its model from them…</label>
+          <progress id="pack-progress" />
+        </div>
+      );
+    }
     return (
       <div className="pack-status" role="status" aria-live="polite">
         <label htmlFor="pack-progress">
