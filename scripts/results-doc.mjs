@@ -33,6 +33,9 @@ export const PROSE = {
     'One headless chromium measures each pack with each engine in turn (`npm run bench:perf`). Each cell is the ' +
     'ratio of medians, with the range of the per-repetition ratios in brackets. On SwiftShader (a CPU-emulated GPU) ' +
     'absolute times mean little and repetitions vary widely.',
+  profile:
+    'Where a decode step of a pack\'s graph goes, per operator, on native onnxruntime (`python -m ' +
+    'training.export.profile_decode`): the shape of a step, not the browser\'s speed (docs/cpu-path.md).',
   evalBase:
     'A model scored on the fixed test set with the skill in context (`icl`) and without it (`no_skill`), no adapter ' +
     '(`python -m training.eval_base`). Pass rates in %, execution-checked.',
@@ -145,6 +148,7 @@ const isSplitMap = (v) => isObj(v) && Object.values(v).some((s) => isObj(s) && '
 export function shapeOf(path, j) {
   if (!isObj(j)) return 'unknown';
   if (j.format === 'perf-benchmark' || (isObj(j.packs) && Object.values(j.packs).some((p) => isObj(p) && isObj(p.ratios))) || isObj(j.ratios)) return 'perf';
+  if (isObj(j.variants) && Object.values(j.variants).every((v) => isObj(v) && Array.isArray(v.by_op))) return 'profile';
   if (isObj(j.a) && isObj(j.b) && Array.isArray(j.per_seed)) return 'paired';
   if (isObj(j.splits) && Array.isArray(j.hypernets)) return 'adapter_ce';
   if (isObj(j.conditions) && Object.values(j.conditions).every(isSplitMap)) return 'skills';
@@ -196,6 +200,17 @@ function ratioCell(r) {
   const reps = Array.isArray(r.per_rep) ? r.per_rep.filter(isNum) : [];
   const range = reps.length > 1 ? ` (${ratio(Math.min(...reps))}–${ratio(Math.max(...reps))})` : '';
   return `${ratio(r.median)}${range}`;
+}
+
+function renderProfile({ path, json: j }) {
+  const rows = Object.entries(j.variants).map(([name, v]) => [
+    code(name),
+    fixed(v.decode_ms_per_step, 1),
+    v.by_op.slice(0, 3).map((o) => `${o.op} ${fixed(o.share * 100, 0)}%`).join(', '),
+    v.top_nodes?.[0] ? `${code(v.top_nodes[0].node)} ${fixed(v.top_nodes[0].ms_per_step, 1)} ms` : '–',
+  ]);
+  const meta = [j.pack && `pack ${code(j.pack)}`, j.onnxruntime && `onnxruntime ${j.onnxruntime}`, j.machine].filter(Boolean).join('; ');
+  return paragraphs(`### ${code(path)}`, meta, table(['graph', 'ms per decode step', 'operators', 'slowest node'], rows), j.command ? `Command: ${code(j.command)}.` : '');
 }
 
 function renderPerf({ path, json: j }) {
@@ -551,6 +566,7 @@ export function renderResults(root = ROOT) {
 
   section('Browser engines against the references', PROSE.engines, agreement ? [agreement] : []);
   section('Speed', PROSE.perf, of('perf').map(renderPerf));
+  section('Decode step profile', PROSE.profile, of('profile').map(renderProfile));
   section('Base models with and without the skill in context', PROSE.evalBase, of('eval_base').map((f) => renderEvalBase(root, f)));
   section('Skill benchmark: small pack', PROSE.skills, small.map((f) => renderSkills(root, f)));
   section('Skill benchmark: Gemma 3 270M', PROSE.skillsAgain, gemma.map((f) => renderSkills(root, f)));
