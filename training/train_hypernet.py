@@ -393,6 +393,9 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
                                                        "final": log[-1] if log else None})
         say(f"saved {final} after {step} steps")
     if world > 1:
+        # Together: a rank that tears down gloo while rank 0 still saves can abort at exit ("terminate called without
+        # an active exception", seen once in the test suite).
+        dist.barrier()
         dist.destroy_process_group()
     return net
 
