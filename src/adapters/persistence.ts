@@ -7,6 +7,7 @@
  * transaction: a failed write (storage full) leaves what was saved before untouched.
  */
 import { fileOfRole, type PackManifest } from '../model/config';
+import { committed, openDatabase, pageIndexedDb, request } from './idb';
 import type { AdapterModules } from '../model/engine';
 
 export const LIBRARY_DB_NAME = 'parametric-skills';
@@ -163,49 +164,17 @@ export function toStorageError(err: unknown, doing: string): StorageError {
   return new StorageError('failed', `${doing[0].toUpperCase()}${doing.slice(1)} failed (${(err as Error | null)?.message ?? String(err)}); what was saved before is kept.`);
 }
 
-function request<T>(r: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error);
-  });
-}
-
-/** Resolves when the transaction commits; rejects (with the cause, e.g. QuotaExceededError) when it aborts. */
-function committed(tx: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onabort = () => reject(tx.error ?? new DOMException('The transaction was aborted', 'AbortError'));
-    tx.onerror = () => undefined; // onabort follows with the same error
-  });
-}
-
 function open(factory: IDBFactory): Promise<IDBDatabase> {
-  return new Promise((resolve, reject) => {
-    let req: IDBOpenDBRequest;
-    try {
-      req = factory.open(LIBRARY_DB_NAME, LIBRARY_DB_VERSION);
-    } catch (e) {
-      reject(e);
-      return;
-    }
-    req.onupgradeneeded = () => {
-      const db = req.result;
+  return openDatabase(
+    factory,
+    LIBRARY_DB_NAME,
+    LIBRARY_DB_VERSION,
+    (db) => {
       if (!db.objectStoreNames.contains(META_STORE)) db.createObjectStore(META_STORE, { keyPath: 'id' });
       if (!db.objectStoreNames.contains(TENSOR_STORE)) db.createObjectStore(TENSOR_STORE, { keyPath: 'id' });
-    };
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-    req.onblocked = () => reject(new StorageError('failed', 'The adapter library is being upgraded in another tab: close the other tabs of this app and reload.'));
-  });
-}
-
-/** The page's IndexedDB, or undefined: merely reading `indexedDB` throws where site data is blocked. */
-function pageIndexedDb(): IDBFactory | undefined {
-  try {
-    return globalThis.indexedDB ?? undefined;
-  } catch {
-    return undefined;
-  }
+    },
+    () => new StorageError('failed', 'The adapter library is being upgraded in another tab: close the other tabs of this app and reload.'),
+  );
 }
 
 /** The library in IndexedDB; every method rejects with a StorageError when the browser has no usable IndexedDB. */

@@ -3,6 +3,7 @@
  * Its own database: the adapter library's schema and version stay untouched.
  */
 import type { GenerateStats } from '../model/engine';
+import { committed, openDatabase, pageIndexedDb, request } from '../adapters/idb';
 import { toStorageError } from '../adapters/persistence';
 
 export const HISTORY_DB_NAME = 'parametric-skills-chat';
@@ -67,38 +68,16 @@ export function toSaved(turns: readonly SavedTurn[]): SavedTurn[] {
   });
 }
 
-function request<T>(r: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error);
-  });
-}
-
 function open(factory: IDBFactory): Promise<IDBDatabase> {
-  return new Promise((resolve, reject) => {
-    let req: IDBOpenDBRequest;
-    try {
-      req = factory.open(HISTORY_DB_NAME, HISTORY_DB_VERSION);
-    } catch (e) {
-      reject(e);
-      return;
-    }
-    req.onupgradeneeded = () => {
-      if (!req.result.objectStoreNames.contains(STORE)) req.result.createObjectStore(STORE, { keyPath: 'packId' });
-    };
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-    req.onblocked = () => reject(new DOMException('blocked by another tab', 'InvalidStateError'));
-  });
-}
-
-/** Reading `indexedDB` itself throws where site data is blocked. */
-function pageIndexedDb(): IDBFactory | undefined {
-  try {
-    return globalThis.indexedDB ?? undefined;
-  } catch {
-    return undefined;
-  }
+  return openDatabase(
+    factory,
+    HISTORY_DB_NAME,
+    HISTORY_DB_VERSION,
+    (db) => {
+      if (!db.objectStoreNames.contains(STORE)) db.createObjectStore(STORE, { keyPath: 'packId' });
+    },
+    () => new DOMException('blocked by another tab', 'InvalidStateError'),
+  );
 }
 
 export function createIndexedDbHistory(factory: IDBFactory | undefined = pageIndexedDb()): ChatHistory {
@@ -126,10 +105,7 @@ export function createIndexedDbHistory(factory: IDBFactory | undefined = pageInd
       const write = async () => {
         try {
           const tx = (await database()).transaction(STORE, 'readwrite');
-          const done = new Promise<void>((resolve, reject) => {
-            tx.oncomplete = () => resolve();
-            tx.onabort = () => reject(tx.error ?? new DOMException('The transaction was aborted', 'AbortError'));
-          });
+          const done = committed(tx);
           if (turns.length === 0) tx.objectStore(STORE).delete(packId);
           else tx.objectStore(STORE).put({ packId, version: HISTORY_RECORD_VERSION, savedAt: Date.now(), turns: toSaved(turns) });
           await done;
