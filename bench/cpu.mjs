@@ -12,9 +12,8 @@ import { createServer } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { dirname, extname, join, normalize, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium } from '@playwright/test';
+import { median, openHarnessAt, root } from './browser.mjs';
 
-const root = new URL('..', import.meta.url).pathname;
 const { values: args } = parseArgs({
   options: {
     out: { type: 'string', default: 'bench/results/perf-cpu.json' },
@@ -40,10 +39,12 @@ const wllamaDir = join(root, 'node_modules', '@wllama', 'wllama', 'esm');
 // A static server: dist/ (the harness and our engine), wllama's module and wasm, the GGUF; cross-origin isolated so
 // both sides can use threads. Not vite preview: the app's CSP refuses wllama's blob worker, rightly for the app.
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.css': 'text/css' };
+/** `path` under `dir`, never above it. */
+const inside = (dir, path) => join(dir, normalize(path).replace(/^(\.\.[/\\])+/, ''));
 function fileFor(pathname) {
   if (pathname === '/gguf/model.gguf') return gguf;
-  if (pathname.startsWith('/wllama/')) return join(wllamaDir, normalize(pathname.slice('/wllama/'.length)).replace(/^(\.\.[/\\])+/, ''));
-  return join(root, 'dist', normalize(pathname).replace(/^(\.\.[/\\])+/, ''));
+  if (pathname.startsWith('/wllama/')) return inside(wllamaDir, pathname.slice('/wllama/'.length));
+  return inside(join(root, 'dist'), pathname);
 }
 const server = createServer((req, res) => {
   const file = fileFor(decodeURIComponent(new URL(req.url, 'http://x').pathname));
@@ -63,15 +64,8 @@ const server = createServer((req, res) => {
 await new Promise((r) => server.listen(Number(args.port), r));
 const base = `http://localhost:${args.port}`;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-background-networking', '--disable-webgpu'],
-});
-const page = await browser.newPage();
-page.setDefaultTimeout(0);
+const { page, close } = await openHarnessAt(base, { webgpu: false });
 page.on('pageerror', (e) => console.error('page error:', e.message));
-await page.goto(`${base}/harness.html`);
-await page.waitForFunction(() => document.body.dataset.ready === 'true');
 if (!(await page.evaluate(() => crossOriginIsolated))) throw new Error('the bench page is not cross-origin isolated: no threads');
 
 const started = new Date();
@@ -122,13 +116,9 @@ for (let rep = 0; rep < reps; rep++) {
   }
 }
 await page.evaluate(() => window.wllama.exit());
-await browser.close();
+await close();
 server.close();
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const ratio = (key) => {
   const perRep = runs.ours.map((r, i) => r[key] / runs.wllama[i][key]);
   return { median: median(perRep), per_rep: perRep };

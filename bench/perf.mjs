@@ -11,7 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { openHarness, root } from './browser.mjs';
+import { median, openHarness, root } from './browser.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -37,10 +37,6 @@ description: How branches are named in this repository.
 const USER = [{ role: 'user', content: 'Name the branch for: fix the login timeout on slow networks (PROJ-481)' }];
 const ICL = [{ role: 'system', content: SKILL }, ...USER];
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const summary = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs });
 const ratio = (num, den) => ({ median: median(num) / median(den), per_rep: num.map((x, i) => x / den[i]) });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from '@playwright/test';
 import { fileURLToPath } from 'node:url';
+import { CACHE_NAME } from '../src/model/pack';
 import { expect, test } from './guard';
 
 /** The real main pack in the browser against onnxruntime (Python) and transformers' own fp32 Gemma 3. */
@@ -77,7 +78,7 @@ test('the Gemma pack loads on WebAssembly in fresh browser profiles within a bou
     await expect(page.getByTestId('backend')).toHaveAttribute('data-backend', 'wasm');
     if (visit === 0) {
       // The cache copy runs beside the start of the model, not before it: wait for it before the second visit.
-      const stored = () => page.evaluate(async () => (await (await caches.open('parametric-skills-packs-v1')).keys()).length);
+      const stored = () => page.evaluate(async (name) => (await (await caches.open(name)).keys()).length, CACHE_NAME);
       await expect.poll(stored, { timeout: 60_000 }).toBe(files);
     }
     expect(errors).toEqual([]);

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { ChatTurn } from '../state/store';
-import { adaptersLabel, stopReasonLabel, tokensPerSecond } from './format';
+import { adaptersLabel, liveLabel, stopReasonLabel, tokensPerSecond } from './format';
 import { useApp } from './StoreContext';
 
 /** Copy text to the clipboard; says so, or says how to copy by hand where the browser refuses. */
@@ -49,7 +49,7 @@ function TurnItem({ t, last }: { t: ChatTurn; last: boolean }) {
       <div className="content">{t.content || (writing ? '…' : '')}</div>
       {t.live && writing && (
         <div className="live" data-testid="turn-live" aria-hidden="true">
-          {t.live.tokens} tokens · {tokensPerSecond(t.live.tokens, t.live.ms)} tok/s
+          {liveLabel(t.live)}
         </div>
       )}
       {t.stats && (

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { CompareAnswer, CompareMode } from '../state/store';
-import { stopReasonLabel, tokensPerSecond } from './format';
+import { liveLabel, stopReasonLabel, tokensPerSecond } from './format';
 import { useApp } from './StoreContext';
 
 const TITLES: Record<CompareMode, string> = { base: 'Base model', icl: 'Skill in context', adapter: 'Adapter (skill not in context)' };
@@ -19,7 +19,7 @@ function Cell({ mode, answer, running, limit }: { mode: CompareMode; answer: Com
       )}
       {answer?.live && !answer.stats && (
         <div className="live" aria-hidden="true">
-          {answer.live.tokens} tokens · {tokensPerSecond(answer.live.tokens, answer.live.ms)} tok/s
+          {liveLabel(answer.live)}
         </div>
       )}
       {answer?.stats && (

@@ -45,6 +45,11 @@ export function stopReasonLabel(reason: string, generatedTokens: number, limit?:
 }
 
 /** Decode speed: tokens after the first over the time since the first (the first waits for the prompt). */
+/** The line under an answer while it is written: tokens so far and their rate. */
+export function liveLabel(live: { tokens: number; ms: number }): string {
+  return `${live.tokens} tokens · ${tokensPerSecond(live.tokens, live.ms)} tok/s`;
+}
+
 export function tokensPerSecond(tokens: number, ms: number): string {
   return ms > 0 && tokens > 1 ? ((tokens - 1) / (ms / 1000)).toFixed(1) : '–';
 }
