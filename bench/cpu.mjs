@@ -31,6 +31,7 @@ const MESSAGE = 'Write a short note about the history of the bicycle.';
 
 const packDir = join(root, 'dist', 'models', args.pack);
 if (!existsSync(join(packDir, 'manifest.json'))) throw new Error(`${packDir} holds no pack: build the app first (npm run bench:cpu builds it; npm start builds the Gemma pack)`);
+const packManifest = JSON.parse(readFileSync(join(packDir, 'manifest.json'), 'utf8'));
 const py = spawnSync(join(root, 'scripts/python.sh'), ['-c', 'from training.convert.gguf_to_hf import default_gguf_path; print(default_gguf_path())'], { cwd: root, encoding: 'utf8' });
 if (py.status !== 0) throw new Error(`the GGUF of the Gemma package was not found: ${py.stderr}`);
 const gguf = py.stdout.trim();
@@ -145,7 +146,11 @@ const result = {
   threads,
   new_tokens: tokens,
   prompt: MESSAGE,
-  ours: { engine: 'onnxruntime-web WebAssembly', pack: info.id ?? args.pack, backend: info.backend },
+  // Which of the pack's graphs the WebAssembly engine ran: its CPU graph (int8 products) where it has one.
+  ours: {
+    engine: 'onnxruntime-web WebAssembly', pack: info.id ?? args.pack, backend: info.backend,
+    graph: packManifest.files.find((f) => f.role === 'cpu-model')?.name ?? packManifest.files.find((f) => f.role === 'model')?.name,
+  },
   wllama: { package: '@wllama/wllama', gguf: gguf.split('/').pop() },
   definitions: {
     decode: 'tokens/s over the decode steps after the first new token (ours: generated-1 steps in decodeMs; wllama: llama.cpp timings predicted_n over predicted_ms)',

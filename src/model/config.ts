@@ -6,7 +6,10 @@ export const PACK_FORMAT_VERSION = 1;
 
 export type ArchitectureType = 'llama' | 'qwen2' | 'gemma3';
 export type LoraModule = 'q_proj' | 'k_proj' | 'v_proj' | 'o_proj' | 'gate_proj' | 'up_proj' | 'down_proj';
-export type FileRole = 'model' | 'weights' | 'tokenizer' | 'tokenizer_config' | 'hypernet';
+export type FileRole = 'model' | 'weights' | 'tokenizer' | 'tokenizer_config' | 'hypernet' | 'cpu-model' | 'cpu-weights';
+/** Which of a pack's graphs an engine runs: `gpu` the pack's own (model, weights), `cpu` the WebAssembly one where the
+ * pack has it (cpu-model, cpu-weights: int8 products that onnxruntime-web's wasm build runs fast). */
+export type PackGraph = 'gpu' | 'cpu';
 
 export interface Architecture {
   type: ArchitectureType;
@@ -146,6 +149,26 @@ export function validateManifest(raw: unknown): PackManifest {
   }
   str(obj(m.license, 'license'), 'name', 'license');
   return m as unknown as PackManifest;
+}
+
+const GRAPH_ROLES: Record<PackGraph, readonly string[]> = { gpu: ['model', 'weights'], cpu: ['cpu-model', 'cpu-weights'] };
+
+/** True when the pack carries the WebAssembly graph (both of its files). */
+export function hasCpuGraph(manifest: PackManifest): boolean {
+  return GRAPH_ROLES.cpu.every((r) => manifest.files.some((f) => f.role === r));
+}
+
+/** The files an engine running `graph` needs: every file but the other graph's (all of them where the pack has one
+ * graph only, or no graph is named). */
+export function filesFor(manifest: PackManifest, graph?: PackGraph): PackFile[] {
+  if (!graph || !hasCpuGraph(manifest)) return manifest.files;
+  const other = GRAPH_ROLES[graph === 'cpu' ? 'gpu' : 'cpu'];
+  return manifest.files.filter((f) => !other.includes(f.role));
+}
+
+/** The (model, weights) roles of `graph` in this pack: the pack's own graph where it has no CPU graph. */
+export function graphRoles(manifest: PackManifest, graph: PackGraph): { model: FileRole; weights: FileRole } {
+  return graph === 'cpu' && hasCpuGraph(manifest) ? { model: 'cpu-model', weights: 'cpu-weights' } : { model: 'model', weights: 'weights' };
 }
 
 export function fileOfRole(manifest: PackManifest, role: FileRole): PackFile {

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PackError } from './errors';
-import { loadPack, loadPackFrom, type ByteCache, type LoadProgress } from './pack';
+import { graphRoles, hasCpuGraph } from './config';
+import { loadPack, loadPackFrom, sha256Hex, type ByteCache, type LoadProgress } from './pack';
 
 const dir = new URL('../../public/models/tiny-random/', import.meta.url);
 const onDisk = new Map(readdirSync(dir).map((f) => [f, new Uint8Array(readFileSync(new URL(f, dir)))]));
@@ -116,5 +117,55 @@ describe('loadPackFrom local files', () => {
   it('names a file missing from the folder', async () => {
     const files = [...onDisk].filter(([name]) => name !== 'weights.safetensors').map(([name, bytes]) => new File([bytes as Uint8Array<ArrayBuffer>], name));
     await expect(loadPackFrom({ files })).rejects.toMatchObject({ code: 'file-missing', file: 'weights.safetensors' });
+  });
+});
+
+describe('a pack with a WebAssembly graph (cpu-model, cpu-weights)', () => {
+  // The tiny pack plus two more files under the CPU graph's roles, listed with their real sizes and digests.
+  const extra = new Map([
+    ['model-cpu.onnx', new Uint8Array([1, 2, 3, 4])],
+    ['weights-cpu.bin', new Uint8Array(4096).fill(7)],
+  ]);
+  const files = new Map([...onDisk, ...extra]);
+  async function serve() {
+    const manifest = JSON.parse(new TextDecoder().decode(onDisk.get('manifest.json')));
+    for (const [name, bytes] of extra) {
+      const role = name.startsWith('model') ? 'cpu-model' : 'cpu-weights';
+      manifest.files.push({ name, role, bytes: bytes.byteLength, sha256: await sha256Hex(bytes) });
+    }
+    const requests: string[] = [];
+    const fetchFn = (async (input: RequestInfo | URL) => {
+      const name = String(input).slice(BASE.length);
+      requests.push(name);
+      const body = name === 'manifest.json' ? new TextEncoder().encode(JSON.stringify(manifest)) : files.get(name);
+      return body ? new Response(body as Uint8Array<ArrayBuffer>) : new Response('not found', { status: 404 });
+    }) as typeof fetch;
+    return { fetchFn, requests, manifest };
+  }
+
+  it('downloads only the graph the engine runs, and counts only its bytes', async () => {
+    const roles = (m: { files: { name: string; role: string }[] }, names: string[]) => names.map((n) => m.files.find((f) => f.name === n)!.role).sort();
+    for (const [graph, skipped] of [['cpu', ['model', 'weights']], ['gpu', ['cpu-model', 'cpu-weights']]] as const) {
+      const s = await serve();
+      const progress: LoadProgress[] = [];
+      const pack = await loadPack(BASE, { fetchFn: s.fetchFn, cache: null, graph, onProgress: (p) => progress.push(p) });
+      const fetched = s.requests.filter((n) => n !== 'manifest.json');
+      expect(roles(s.manifest, s.manifest.files.map((f: { name: string }) => f.name).filter((n: string) => !fetched.includes(n)))).toEqual([...skipped].sort());
+      for (const name of fetched) expect(sameBytes(pack.files.get(name), files.get(name))).toBe(true);
+      const want = s.manifest.files.filter((f: { name: string }) => fetched.includes(f.name)).reduce((t: number, f: { bytes: number }) => t + f.bytes, 0);
+      expect(progress.at(-1)).toMatchObject({ loadedBytes: want, totalBytes: want });
+      expect(graphRoles(pack.manifest, graph)).toEqual(graph === 'cpu' ? { model: 'cpu-model', weights: 'cpu-weights' } : { model: 'model', weights: 'weights' });
+    }
+    // No graph named: every file, as before.
+    const s = await serve();
+    await loadPack(BASE, { fetchFn: s.fetchFn, cache: null });
+    expect(s.requests.filter((n) => n !== 'manifest.json').sort()).toEqual(s.manifest.files.map((f: { name: string }) => f.name).sort());
+  });
+
+  it('a pack without one runs its own graph on either engine', async () => {
+    const pack = await loadPack(BASE, { fetchFn: server().fetchFn, cache: null, graph: 'cpu' });
+    expect(hasCpuGraph(pack.manifest)).toBe(false);
+    expect([...pack.files.keys()].sort()).toEqual(pack.manifest.files.map((f) => f.name).sort());
+    expect(graphRoles(pack.manifest, 'cpu')).toEqual({ model: 'model', weights: 'weights' });
   });
 });

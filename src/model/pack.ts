@@ -1,5 +1,5 @@
 /** Pack loading: manifest, byte-accurate progress, sha256 checks and the browser cache. */
-import { PackManifest, validateManifest } from './config';
+import { filesFor, PackManifest, type PackGraph, validateManifest } from './config';
 import { PackError } from './errors';
 
 /**
@@ -39,6 +39,8 @@ export interface LoadOptions {
   cache?: ByteCache | null;
   onProgress?: (p: LoadProgress) => void;
   signal?: AbortSignal;
+  /** Only the files this graph needs (config.filesFor); all files when absent. */
+  graph?: PackGraph;
 }
 
 /** Where a pack comes from: a base URL, or the files of a local folder the user picked. */
@@ -130,9 +132,9 @@ export async function loadPackFrom(source: PackSource, opts: Omit<LoadOptions, '
 }
 
 /** loadPackFrom for an engine: once every file is here, says so (phase `start`) before the engine makes its model. */
-export async function loadPackToStart(source: PackSource, onProgress: (p: LoadProgress) => void): Promise<LoadedPack> {
+export async function loadPackToStart(source: PackSource, onProgress: (p: LoadProgress) => void, graph?: PackGraph): Promise<LoadedPack> {
   let last: LoadProgress = { file: '', loadedBytes: 0, totalBytes: 0, fromCache: false, phase: 'files' };
-  const pack = await loadPackFrom(source, { onProgress: (p) => onProgress((last = p)) });
+  const pack = await loadPackFrom(source, { onProgress: (p) => onProgress((last = p)), graph });
   onProgress({ ...last, phase: 'start' });
   return pack;
 }
@@ -141,11 +143,12 @@ export async function loadPack(baseUrl: string, opts: LoadOptions = {}): Promise
   const fetchFn = opts.fetchFn ?? fetch;
   const cache = opts.cache === undefined ? await openBrowserCache() : opts.cache;
   const manifest = await fetchManifest(baseUrl, fetchFn, opts.signal);
-  const totalBytes = manifest.files.reduce((s, f) => s + f.bytes, 0);
+  const needed = filesFor(manifest, opts.graph);
+  const totalBytes = needed.reduce((s, f) => s + f.bytes, 0);
   let loadedBytes = 0;
   const files = new Map<string, Uint8Array>();
   const stores: Promise<void>[] = [];
-  for (const f of manifest.files) {
+  for (const f of needed) {
     const url = joinUrl(baseUrl, f.name);
     const key = packFileKey(baseUrl, f.name, f.sha256);
     const report = (fromCache: boolean) => opts.onProgress?.({ file: f.name, loadedBytes, totalBytes, fromCache, phase: 'files' });

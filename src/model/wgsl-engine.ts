@@ -27,7 +27,7 @@ export class WgslEngine implements UnloadableEngine {
     if (this.busy) throw new EngineError('busy', 'a generation is running: stop it before loading a pack');
     const gpu = await detectWebGpu();
     if (!gpu.available) throw new EngineError('backend', `the WGSL engine needs WebGPU: ${gpu.reason}`);
-    const pack = await loadPackToStart(source, onProgress);
+    const pack = await loadPackToStart(source, onProgress, 'gpu');
     const m = pack.manifest;
     const bytes = (role: Parameters<typeof fileOfRole>[1]) => pack.files.get(fileOfRole(m, role).name)!;
     await this.unload();

@@ -2,7 +2,17 @@
  * What a pack load would download, and the cached model files: read on the page from the same Cache API entries
  * the pack loader (src/model/pack.ts) writes, so the user can be asked before a large download and can free space.
  */
+import { filesFor, type PackGraph } from '../model/config';
+import type { BackendPreference } from '../model/env';
 import { CACHE_NAME, fetchManifest, openBrowserCache, packFileKey } from '../model/pack';
+
+/** The graph a load with this preference will most likely run, for the download estimate: the engine decides for sure
+ * (a WebGPU that fails to start still falls back to WebAssembly). */
+export function expectedGraph(preference: BackendPreference): PackGraph {
+  if (preference === 'wasm') return 'cpu';
+  if (preference === 'auto') return (globalThis.navigator as { gpu?: unknown } | undefined)?.gpu ? 'gpu' : 'cpu';
+  return 'gpu';
+}
 
 /** Above this many bytes still to download, the app asks first (the Gemma pack: about 335 MB). */
 export const LARGE_DOWNLOAD_BYTES = 100 * 1024 ** 2;
@@ -22,8 +32,9 @@ function connectionMbps(): number | null {
   return typeof downlink === 'number' && downlink > 0 ? downlink : null;
 }
 
-/** What loading the pack at `baseUrl` would download; null when its manifest cannot be read (the load then says why). */
-export async function downloadNeed(baseUrl: string): Promise<DownloadNeed | null> {
+/** What loading the pack at `baseUrl` would download for `graph` (config.filesFor; all files when absent); null when its
+ * manifest cannot be read (the load then says why). */
+export async function downloadNeed(baseUrl: string, graph?: PackGraph): Promise<DownloadNeed | null> {
   let manifest;
   try {
     manifest = await fetchManifest(baseUrl);
@@ -33,14 +44,15 @@ export async function downloadNeed(baseUrl: string): Promise<DownloadNeed | null
   const cache = await openBrowserCache();
   let bytes = 0;
   let files = 0;
-  for (const f of manifest.files) {
+  const needed = filesFor(manifest, graph);
+  for (const f of needed) {
     const hit = cache ? await cache.match(packFileKey(baseUrl, f.name, f.sha256)).catch(() => undefined) : undefined;
     if (!hit) {
       bytes += f.bytes;
       files += 1;
     }
   }
-  return { bytes, files, totalBytes: manifest.files.reduce((s, f) => s + f.bytes, 0), mbps: connectionMbps() };
+  return { bytes, files, totalBytes: needed.reduce((s, f) => s + f.bytes, 0), mbps: connectionMbps() };
 }
 
 export interface CachedModels {

@@ -21,7 +21,8 @@ import { EngineError } from '../model/errors';
 import type { LoadProgress, PackSource } from '../model/pack';
 import type { ChatMessage } from '../model/tokenizer';
 import { createIndexedDbHistory, type ChatHistory, type SavedStats } from './history';
-import { downloadNeed, LARGE_DOWNLOAD_BYTES, type DownloadNeed } from './pack-cache';
+import { downloadNeed, expectedGraph, LARGE_DOWNLOAD_BYTES, type DownloadNeed } from './pack-cache';
+import type { PackGraph } from '../model/config';
 
 export interface LiveCount {
   /** Tokens received so far. */
@@ -79,7 +80,7 @@ export interface AppOptions {
   /** Where the settings are kept; localStorage by default. */
   settingsStorage?: SettingsStorage;
   /** What loading a pack URL would download (asked before a large first download); the Cache API by default. */
-  downloadCheck?: (baseUrl: string) => Promise<DownloadNeed | null>;
+  downloadCheck?: (baseUrl: string, graph?: PackGraph) => Promise<DownloadNeed | null>;
   /** Hands an exported file to the user; a browser download by default. */
   saveFile?: (name: string, bytes: Uint8Array, type: string) => void;
 }
@@ -429,7 +430,7 @@ export function createAppStore(engine: Engine, options: AppOptions = {}): StoreA
       set({ packStatus: 'loading', progress: null, error: null, packRequest: { source, preference }, download: null });
       if (!opts.keepEngineNote) set({ engineNote: null });
       if (typeof source === 'string' && !opts.confirmed) {
-        const need = await downloadCheck(source).catch(() => null);
+        const need = await downloadCheck(source, expectedGraph(preference)).catch(() => null);
         if (need && need.bytes >= LARGE_DOWNLOAD_BYTES) {
           set({ packStatus: 'confirm', download: { ...need, source, preference, declined: false } });
           return;

@@ -3,7 +3,7 @@
 python -m training.export.reference_logits --pack public/models/gemma-3-270m --message "..." [--transformers DIR]
 
 Prints JSON: the prompt ids (rendered by transformers from the pack's own chat template), the logits that
-onnxruntime (Python, CPU) gives on the pack's graph, and, with --transformers, transformers' own fp32 model's (for a
+onnxruntime (Python, CPU) gives on the pack's graph (with --cpu-graph also on its WebAssembly graph), and, with --transformers, transformers' own fp32 model's (for a
 skill-tuned pack, with the same delta applied by peft).
 """
 from __future__ import annotations
@@ -37,11 +37,17 @@ def run_session(sess: ort.InferenceSession, config: ModelConfig, spec: LoraSpec,
     return outs[0], outs[1:-1], outs[-1]
 
 
-def ort_logits(pack: Path, ids: list[int]) -> np.ndarray:
-    """Last-position logits of the pack's graph with no adapter (zero LoRA)."""
+def graph_file(manifest: dict, graph: str) -> str:
+    """The pack's own graph (`gpu`), or its WebAssembly graph (`cpu`, cpu_graph.py) where it has one."""
+    roles = {f["role"]: f["name"] for f in manifest["files"]}
+    return roles["cpu-model"] if graph == "cpu" and "cpu-model" in roles else roles["model"]
+
+
+def ort_logits(pack: Path, ids: list[int], graph: str = "gpu") -> np.ndarray:
+    """Last-position logits of one of the pack's graphs with no adapter (zero LoRA)."""
     manifest = json.loads((pack / "manifest.json").read_text())
     config, spec = model_config_of(manifest), lora_spec_of(manifest)
-    sess = ort.InferenceSession(str(pack / "model.onnx"), providers=["CPUExecutionProvider"])
+    sess = ort.InferenceSession(str(pack / graph_file(manifest, graph)), providers=["CPUExecutionProvider"])
     return run_session(sess, config, spec, ids, zero_lora(config, spec))[0][0, -1]
 
 
@@ -49,10 +55,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pack", type=Path, required=True)
     ap.add_argument("--message", required=True)
+    ap.add_argument("--cpu-graph", action="store_true", help="also the logits of the pack's WebAssembly graph (cpu_graph.py)")
     ap.add_argument("--transformers", type=Path, default=None, help="a Hugging Face checkpoint folder of the same model")
     args = ap.parse_args()
     ids = render_ids(load_tokenizer(args.pack), [{"role": "user", "content": args.message}], add_generation_prompt=True)
     out = {"inputIds": ids, "onnxruntime": ort_logits(args.pack, ids).tolist()}
+    if args.cpu_graph:
+        out["onnxruntimeCpuGraph"] = ort_logits(args.pack, ids, "cpu").tolist()
     if args.transformers:
         import torch
         import transformers

@@ -1,0 +1,88 @@
+"""The pack's WebAssembly graph (training/export/cpu_graph.py: int8 products, smoothing, float outlier channels, a
+float down projection) against the PyTorch model of the same pack: prefill, encoder states and decode steps through
+the KV cache, with and without an adapter, on tied and untied heads, 8-bit and 4-bit packs."""
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+import torch
+
+from training.export.cpu_graph import MODEL_FILE, WEIGHTS_FILE, build_cpu_graph, random_calibration
+from training.export.pack import export_pack, load_pack_model, lora_spec_of, random_lora, sha256_file
+from training.export.quant import SCHEMES
+from training.export.reference_logits import run_session
+from training.hf_checkpoint import load_checkpoint
+from training.model import LoraSpec
+from training.tests.test_model import hf_model
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKENIZER_DIR = ROOT / "public/models/tiny-random"
+
+
+@pytest.fixture(scope="module", params=[("gemma3", "q8"), ("qwen2", "q4"), ("llama", "q8")])
+def pack(request):
+    kind, scheme = request.param
+    with tempfile.TemporaryDirectory() as d:
+        ckpt, out = Path(d) / "ckpt", Path(d) / "pack"
+        hf_model(kind).save_pretrained(ckpt)
+        spec = LoraSpec(rank=2, slots=3, target_modules=["q_proj", "v_proj", "down_proj"])
+        calibration = random_calibration(300, sequences=4, tokens=48)
+        export_pack(load_checkpoint(ckpt), TOKENIZER_DIR, out, "t", "t", spec, [0, 2], {"name": "test"}, {"seed": 0},
+                    quant=SCHEMES[scheme], calibration=calibration)
+        described = build_cpu_graph(out, calibration, log=lambda _m: None)
+        reference, manifest = load_pack_model(out)  # the pack's weights, dequantized: what its own graph computes
+        yield kind, reference, manifest, described, out
+
+
+def relative_error(got: np.ndarray, want: np.ndarray) -> float:
+    return float(np.linalg.norm(got - want) / np.linalg.norm(want))
+
+
+def test_manifest_lists_the_cpu_files(pack):
+    _, _, manifest, described, out = pack
+    files = {f["role"]: f for f in manifest["files"]}
+    for role, name in (("cpu-model", MODEL_FILE), ("cpu-weights", WEIGHTS_FILE)):
+        assert files[role]["name"] == name
+        assert files[role]["bytes"] == (out / name).stat().st_size and files[role]["sha256"] == sha256_file(out / name)
+    assert manifest["cpuGraph"] == described
+    graph = onnx.load(str(out / MODEL_FILE), load_external_data=False).graph
+    ops = {n.op_type for n in graph.node}
+    assert "MatMulNBits" not in ops and "DynamicQuantizeMatMul" in ops
+    # Every block-quantized matmul of the pack graph got a replacement; the down projections are the float ones.
+    assert described["matmuls"]["float"] == manifest["architecture"]["numHiddenLayers"]
+    # Self-contained: the graph reads its own weights file only, never the pack's.
+    locations = {e.value for t in graph.initializer for e in t.external_data if e.key == "location"}
+    assert locations == {WEIGHTS_FILE}
+
+
+@pytest.mark.parametrize("with_lora", [False, True])
+def test_cpu_graph_follows_the_pack_model(pack, with_lora):
+    kind, reference, manifest, _, out = pack
+    config, spec = reference.config, lora_spec_of(manifest)
+    lora = random_lora(config, spec, seed=3, std=0.1) if with_lora else {m: (a * 0, b * 0) for m, (a, b) in random_lora(config, spec, 3).items()}
+    sess = ort.InferenceSession(str(out / MODEL_FILE), providers=["CPUExecutionProvider"])
+    ids = [1, 7, 19, 4, 200, 33, 9, 12]
+    with torch.no_grad():
+        want, _, hidden = reference(torch.tensor([ids]), lora=lora, encoder_layers=[0, 2])
+    logits, past, enc = run_session(sess, config, spec, ids, lora)
+    # int8 products quantize activations per row: a few percent of error, never a wrong wiring (which is ~100%).
+    errors = [relative_error(logits[0, -1], want[0, -1].numpy()), relative_error(enc, hidden.numpy())]
+    seq = list(ids)
+    for _ in range(6):  # past gemma3's sliding window of 4
+        seq.append(int(np.argmax(want[0, -1].numpy())))
+        logits, past, _ = run_session(sess, config, spec, seq[-1:], lora, past=past, past_len=len(seq) - 1)
+        with torch.no_grad():
+            want, _, _ = reference(torch.tensor([seq]), lora=lora)
+        errors.append(relative_error(logits[0, -1], want[0, -1].numpy()))
+    assert max(errors) < 0.1, (kind, [round(e, 4) for e in errors])
+
+
+def test_a_float_pack_is_refused(tmp_path):
+    ckpt, out = tmp_path / "ckpt", tmp_path / "pack"
+    hf_model("gemma3").save_pretrained(ckpt)
+    export_pack(load_checkpoint(ckpt), TOKENIZER_DIR, out, "t", "t", LoraSpec(rank=2, slots=1, target_modules=["q_proj"]), [0], {"name": "test"}, {})
+    with pytest.raises(ValueError, match="no block-quantized weights"):
+        build_cpu_graph(out, random_calibration(300), log=lambda _m: None)
