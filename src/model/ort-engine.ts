@@ -5,6 +5,7 @@ import type { GenerateParams, GenerateStats, LoraTensors, MadeAdapter, PackInfo,
 import { chooseBackend, detectWebGpu, type Backend, type BackendPreference } from './env';
 import { deviceLostError, EngineError } from './errors';
 import { createHypernet, loadHypernet, type Hypernet, type HypernetFile } from './hypernet';
+import { CpuHead, type CpuHeadInfo } from './cpu-head';
 import { configureOrt, createSession, ort, ortWebGpuDevice } from './ort';
 import { loadPackToStart, type LoadProgress, type PackSource } from './pack';
 import { decodeLoop, yieldToEventLoop } from './decode-loop';
@@ -29,6 +30,8 @@ export class OrtEngine implements UnloadableEngine {
   private hypernetFile: HypernetFile | null = null;
   private hypernet: Hypernet | null = null;
   private stopRequested = false;
+  /** The LM head outside the graph (a CPU graph that ends before it), else null. */
+  private cpuHead: CpuHead | null = null;
   private busy = false;
   /** The GPU device under the WebGPU session (null under wasm), and why it was lost once it is. */
   private device: GPUDevice | null = null;
@@ -48,6 +51,9 @@ export class OrtEngine implements UnloadableEngine {
     configureOrt(this.ortWasmBase);
     const graph = graphRoles(m, backend === 'wasm' ? 'cpu' : 'gpu');
     const files = { model: bytes(graph.model), external: [{ path: fileOfRole(m, graph.weights).name, data: bytes(graph.weights) }] };
+    // The CPU graph may end before the LM head: its first output is then the head's input, and our kernel makes the logits.
+    const headInfo = graph.model === 'cpu-model' ? ((m as { cpuGraph?: { head?: CpuHeadInfo | null } }).cpuGraph?.head ?? null) : null;
+    this.cpuHead = headInfo ? await CpuHead.create(bytes(graph.weights), headInfo) : null;
     const presents = Array.from({ length: m.architecture.numHiddenLayers }, (_, i) => [`present.${i}.key`, `present.${i}.value`]).flat();
     await this.session?.release();
     this.session = null;
@@ -166,7 +172,7 @@ export class OrtEngine implements UnloadableEngine {
     // Encoder states come from the base model: active adapters must not change the adapter a skill gives.
     const out = await this.run(this.feeds(ids, pastLen, past, withHidden ? this.baseFeeds : this.loraFeeds));
     const present = Array.from({ length: layers }, (_, i) => [out[`present.${i}.key`], out[`present.${i}.value`]]).flat();
-    const logits = (await out.logits.getData()) as Float32Array;
+    const logits = this.cpuHead ? this.cpuHead.logits((await out[this.cpuHead.input].getData()) as Float32Array) : ((await out.logits.getData()) as Float32Array);
     const hidden = withHidden ? ((await out.encoder_hidden_states.getData()) as Float32Array) : null;
     out.encoder_hidden_states?.dispose();
     return { logits, present, hidden };

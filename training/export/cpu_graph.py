@@ -6,8 +6,11 @@ Why: the WebAssembly build of onnxruntime has no fast kernel for com.microsoft M
 the 8-bit Gemma pack decoded at 1.3-1.4 tokens/s there, against 13-14 for llama.cpp compiled to WebAssembly
 (docs/cpu-path.md). Its int8 GEMM (MLAS's WebAssembly SIMD kernel behind DynamicQuantizeMatMul) is fast. So this
 graph is the pack's graph with every MatMulNBits replaced:
-- the tied LM head: int8 weights, one scale per vocabulary row, activations quantized to uint8 per row at run time
-  (DynamicQuantizeMatMul); the embedding lookup reads the same int8 table, so the file holds it once;
+- the tied LM head: int8 weights, one row and one scale per token, activations quantized to uint8 per row at run time
+  (DynamicQuantizeLinear's rule); the embedding lookup reads the same int8 table, so the file holds it once. Where the
+  head ends the graph (every pack we build) it leaves it: the graph outputs the head's input (`head_input`) and the
+  engine's own WebAssembly kernel (src/model/cpu-head.ts; `head_logits` here is its reference) makes the logits, which
+  onnxruntime-web's int8 GEMM took 2/3 of a Gemma decode step for;
 - q/k/v/o, gate and up: the same, after SmoothQuant-style smoothing (each input channel divided by
   s = max|x|^a / max|W|^(1-a), a = SMOOTHING_ALPHA, its weight row multiplied by s; max|x| from calibration text) and with the OUTLIERS input
   channels of largest calibrated |x| kept out of the int8 product: a small float32 MatMul adds them (LLM.int8's
@@ -35,11 +38,12 @@ from .pack import sha256_file
 from .quant import TENSOR_SUFFIXES, BlockQuantized, dequantize, unpack_bits
 
 MODEL_FILE, WEIGHTS_FILE = "model-cpu.onnx", "weights-cpu.bin"
-VERSION = 1  # bumped when this graph changes: packs holding an older one get it rebuilt
+VERSION = 2  # bumped when this graph changes: packs holding an older one get it rebuilt
 SMOOTHING_ALPHA = 0.65  # chosen on Gemma's chat prompts: KL to the pack graph 0.031 at 0.5, 0.013 at 0.65 (13 prompts)
 OUTLIERS = 16  # at most; never more than an eighth of the input channels
 FLOAT_MODULES = ("mlp.down_proj",)
 ROWS_PER_CHUNK = 8192
+HEAD_INPUT = "head_input"  # the graph's first output when the LM head is the engine's: [batch, 1, hidden]
 MS = "com.microsoft"
 
 
@@ -131,6 +135,7 @@ def build_cpu_graph(pack: Path, calibration: list[list[int]], log=print) -> dict
     smoothed: dict[str, tuple[str, str, np.ndarray, np.ndarray]] = {}  # input -> (inliers, outliers, scale, outlier idx)
     embedding_data = "model.embed_tokens.weight" + TENSOR_SUFFIXES["data"]
     counts = {"int8": 0, "int8_smoothed": 0, "float": 0}
+    head = None  # set when the LM head leaves the graph
     matmuls = [n for n in nodes if n.op_type == "MatMulNBits"]
 
     def const(name: str, value: np.ndarray) -> str:
@@ -148,9 +153,19 @@ def build_cpu_graph(pack: Path, calibration: list[list[int]], log=print) -> dict
                                helper.make_node("MatMul", [x, full], list(n.output))]
             counts["float"] += 1
             continue
-        if w.shape[0] == config.vocab_size:  # the LM head: plain int8, shared with the embedding lookup
+        if w.shape[0] == config.vocab_size:  # the LM head: plain int8, one row per token, shared with the embedding lookup
             q, scale = int8_columns(w)
-            replaced[id(n)] = [helper.make_node("DynamicQuantizeMatMul", [x, const(base + ".i8", q), const(base + ".i8scale", scale)], list(n.output), domain=MS)]
+            rows, scale = const(base + ".i8", np.ascontiguousarray(q.T)), const(base + ".i8scale", scale)  # [vocab, hidden]
+            after = consumers.get(n.output[0], [])
+            if len(after) == 1 and after[0].op_type == "Unsqueeze" and after[0].output[0] == "logits":
+                # The head leaves the graph: it outputs the head's input and the engine's own kernel (src/model/cpu-head.ts)
+                # computes the logits from the same table; onnxruntime-web's int8 GEMM took 2/3 of a decode step here.
+                replaced[id(after[0])] = [helper.make_node("Unsqueeze", [x, after[0].input[1]], [HEAD_INPUT])]
+                replaced[id(n)] = []
+                head = {"input": HEAD_INPUT, "weight": rows, "scale": scale}
+            else:
+                transposed = const(base + ".i8t", q)
+                replaced[id(n)] = [helper.make_node("DynamicQuantizeMatMul", [x, transposed, scale], list(n.output), domain=MS)]
             counts["int8"] += 1
             continue
         if x not in smoothed:
@@ -183,7 +198,7 @@ def build_cpu_graph(pack: Path, calibration: list[list[int]], log=print) -> dict
         ]
         counts["int8_smoothed"] += 1
 
-    # A tied embedding lookup: rows of the int8 head table (stored [hidden, vocab]) times their scale, in the shape the
+    # A tied embedding lookup: rows of the int8 head table (stored [vocab, hidden]) times their scale, in the shape the
     # pack's lookup had ([batch, sequence, blocks, block_size]); its old nodes fall away below as unused.
     lookup = next((n for n in nodes if n.op_type == "Gather" and n.input[0] == embedding_data), None)
     head_base = "model.embed_tokens.weight"
@@ -192,11 +207,10 @@ def build_cpu_graph(pack: Path, calibration: list[list[int]], log=print) -> dict
         sub = consumers[cast.output[0]][0]
         mul = consumers[sub.output[0]][0]
         ids = lookup.input[1]
-        hidden = new_inits[head_base + ".i8"].shape[0]
+        hidden = new_inits[head_base + ".i8"].shape[1]
         e = mul.output[0]
         replaced[id(mul)] = [
-            helper.make_node("Gather", [head_base + ".i8", ids], [e + ".cols"], axis=1),  # [hidden, batch, sequence]
-            helper.make_node("Transpose", [e + ".cols"], [e + ".rows"], perm=[1, 2, 0]),
+            helper.make_node("Gather", [head_base + ".i8", ids], [e + ".rows"], axis=0),  # [batch, sequence, hidden]
             helper.make_node("Cast", [e + ".rows"], [e + ".float"], to=TensorProto.FLOAT),
             helper.make_node("Gather", [head_base + ".i8scale", ids], [e + ".scale"], axis=0),
             helper.make_node("Unsqueeze", [e + ".scale", const(e + ".last", np.array([-1], np.int64))], [e + ".scale1"]),
@@ -207,6 +221,10 @@ def build_cpu_graph(pack: Path, calibration: list[list[int]], log=print) -> dict
     out_nodes = []
     for n in nodes:
         out_nodes += replaced.get(id(n), [n])
+    if head is not None:
+        logits = next(o for o in g.output if o.name == "logits")
+        g.output.remove(logits)
+        g.output.insert(0, helper.make_tensor_value_info(HEAD_INPUT, TensorProto.FLOAT, ["batch", 1, config.hidden_size]))
     # Drop what nothing reads any more (the old lookup), then the initializers no node reads.
     graph_outputs = {o.name for o in g.output}
     while True:
@@ -231,18 +249,26 @@ def build_cpu_graph(pack: Path, calibration: list[list[int]], log=print) -> dict
         else:
             g.initializer.append(t)
     for name, arr in new_inits.items():
-        if name in read:
+        if name in read or (head is not None and name in (head["weight"], head["scale"])):  # the engine reads the head's
             g.initializer.append(numpy_helper.from_array(np.ascontiguousarray(arr), name))
     (pack / WEIGHTS_FILE).unlink(missing_ok=True)
     onnx.save(model, str(pack / MODEL_FILE), save_as_external_data=True, all_tensors_to_one_file=True, location=WEIGHTS_FILE,
               size_threshold=1024)
     onnx.checker.check_model(str(pack / MODEL_FILE))
+    if head is not None:
+        # Where the engine finds the head's table in the weights file: ONNX external data, byte ranges.
+        saved = {t.name: {e.key: e.value for e in t.external_data} for t in onnx.load(str(pack / MODEL_FILE), load_external_data=False).graph.initializer}
+        for key in ("weight", "scale"):
+            arr = new_inits[head[key]]
+            info = saved[head[key]]
+            head[key] = {"name": head[key], "offset": int(info["offset"]), "bytes": int(info["length"]), "dtype": str(arr.dtype), "shape": list(arr.shape)}
+        head["activations"] = "DynamicQuantizeLinear: uint8 per row (onnx semantics), int32 products, times both scales"
     described = {
         "version": VERSION, "builtFrom": built_from(pack, manifest),
         "scheme": "DynamicQuantizeMatMul int8 (per-output-channel weights, per-row uint8 activations)",
         "smoothingAlpha": SMOOTHING_ALPHA, "outliers": OUTLIERS, "floatModules": list(FLOAT_MODULES),
         "calibration": {"sequences": len(calibration), "tokens": sum(len(c) for c in calibration)},
-        "matmuls": counts,
+        "matmuls": counts, "head": head,
     }
     files = [f for f in manifest["files"] if f["role"] not in ("cpu-model", "cpu-weights")]
     for name, role in ((MODEL_FILE, "cpu-model"), (WEIGHTS_FILE, "cpu-weights")):
@@ -251,6 +277,56 @@ def build_cpu_graph(pack: Path, calibration: list[list[int]], log=print) -> dict
     (pack / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     log(f"wrote {MODEL_FILE} and {WEIGHTS_FILE} ({(pack / WEIGHTS_FILE).stat().st_size / 1e6:.1f} MB): {counts}")
     return described
+
+
+def quantize_rows(x: np.ndarray) -> tuple[np.ndarray, np.float32]:
+    """ONNX DynamicQuantizeLinear of a float32 vector, in float32 as onnxruntime computes it; returns (q - zero point)
+    as int32 and the scale."""
+    x = x.astype(np.float32)
+    lo, hi = np.float32(min(0.0, x.min())), np.float32(max(0.0, x.max()))
+    scale = np.float32((hi - lo) / np.float32(255))
+    if scale == 0:
+        return np.zeros(x.shape, np.int32), scale
+    zero = np.clip(np.rint(np.float32(-lo) / scale), 0, 255)  # rint: halves to even, as the spec says
+    q = np.clip(np.rint(x / scale) + zero, 0, 255)
+    return (q - zero).astype(np.int32), scale
+
+
+def head_logits(hidden: np.ndarray, rows: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """The head the engine computes outside a CPU graph (src/model/cpu-head.ts): logits [vocab] of one hidden vector."""
+    a, a_scale = quantize_rows(hidden)
+    acc = rows.astype(np.int32) @ a  # exact: |sum| < 2^31
+    return acc.astype(np.float32) * (np.float32(a_scale) * scale.astype(np.float32))
+
+
+def cpu_logits(pack: Path, outs: list[np.ndarray], manifest: dict | None = None) -> np.ndarray:
+    """Last-position logits [batch, 1, vocab] from a run of the CPU graph (its first output is the logits, or the head's
+    input when the head is the engine's)."""
+    manifest = manifest or json.loads((pack / "manifest.json").read_text())
+    head = manifest["cpuGraph"].get("head")
+    if not head:
+        return outs[0]
+    raw = np.memmap(pack / WEIGHTS_FILE, dtype=np.uint8, mode="r")
+    rows = raw[head["weight"]["offset"]:][: head["weight"]["bytes"]].view(np.int8).reshape(head["weight"]["shape"])
+    scale = raw[head["scale"]["offset"]:][: head["scale"]["bytes"]].view(np.float32)
+    h = outs[0]
+    return np.stack([head_logits(h[b, -1], rows, scale) for b in range(h.shape[0])])[:, None, :]
+
+
+HEAD_FIXTURE = Path(__file__).resolve().parents[2] / "src/model/cpu-head.fixture.json"
+
+
+def write_head_fixture(path: Path = HEAD_FIXTURE) -> None:
+    """Inputs for src/model/cpu-head.test.ts: a hidden vector with an outlier, int8 rows, row scales, and the logits
+    onnxruntime's DynamicQuantizeMatMul gives (training/tests/test_cpu_graph.py checks them against it again)."""
+    rng = np.random.default_rng(0)
+    k, v = 64, 96
+    x = (rng.standard_normal(k) * 3).astype(np.float32)
+    x[5] = 40.0
+    rows = rng.integers(-127, 128, (v, k)).astype(np.int8)
+    scale = (rng.random(v) * 0.01 + 1e-3).astype(np.float32)
+    path.write_text(json.dumps({"note": "written by python -m training.export.cpu_graph --head-fixture", "hidden": x.tolist(),
+                                "rows": rows.tolist(), "scale": scale.tolist(), "logits": head_logits(x, rows, scale).tolist()}) + "\n")
 
 
 def built_from(pack: Path, manifest: dict) -> dict:
@@ -280,8 +356,14 @@ def random_calibration(vocab: int, sequences: int = 4, tokens: int = 64, seed: i
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--pack", type=Path, required=True)
+    ap.add_argument("--pack", type=Path)
+    ap.add_argument("--head-fixture", action="store_true", help=f"write {HEAD_FIXTURE.name} for the kernel's test instead")
     args = ap.parse_args()
+    if args.head_fixture:
+        write_head_fixture()
+        return
+    if args.pack is None:
+        ap.error("--pack is required")
     manifest = json.loads((args.pack / "manifest.json").read_text())
     from tokenizers import Tokenizer
 

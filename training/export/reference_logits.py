@@ -48,7 +48,12 @@ def ort_logits(pack: Path, ids: list[int], graph: str = "gpu") -> np.ndarray:
     manifest = json.loads((pack / "manifest.json").read_text())
     config, spec = model_config_of(manifest), lora_spec_of(manifest)
     sess = ort.InferenceSession(str(pack / graph_file(manifest, graph)), providers=["CPUExecutionProvider"])
-    return run_session(sess, config, spec, ids, zero_lora(config, spec))[0][0, -1]
+    first = run_session(sess, config, spec, ids, zero_lora(config, spec))[0]
+    if graph == "cpu" and manifest.get("cpuGraph"):
+        from .cpu_graph import cpu_logits
+
+        return cpu_logits(pack, [first], manifest)[0, -1]
+    return first[0, -1]
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from training.export.cpu_graph import MODEL_FILE, WEIGHTS_FILE, build_cpu_graph, random_calibration
+from training.export.cpu_graph import MODEL_FILE, WEIGHTS_FILE, build_cpu_graph, cpu_logits, head_logits, quantize_rows, random_calibration
 from training.export.pack import export_pack, load_pack_model, lora_spec_of, random_lora, sha256_file
 from training.export.quant import SCHEMES
 from training.export.reference_logits import run_session
@@ -42,7 +42,7 @@ def relative_error(got: np.ndarray, want: np.ndarray) -> float:
 
 
 def test_manifest_lists_the_cpu_files(pack):
-    _, _, manifest, described, out = pack
+    kind, _, manifest, described, out = pack
     files = {f["role"]: f for f in manifest["files"]}
     for role, name in (("cpu-model", MODEL_FILE), ("cpu-weights", WEIGHTS_FILE)):
         assert files[role]["name"] == name
@@ -51,6 +51,10 @@ def test_manifest_lists_the_cpu_files(pack):
     graph = onnx.load(str(out / MODEL_FILE), load_external_data=False).graph
     ops = {n.op_type for n in graph.node}
     assert "MatMulNBits" not in ops and "DynamicQuantizeMatMul" in ops
+    # A head that ends the graph leaves it for the engine's kernel; a soft-capped one stays in it.
+    assert (described["head"] is not None) == (not manifest["architecture"]["finalLogitSoftcapping"]), kind
+    if described["head"]:
+        assert graph.output[0].name == described["head"]["input"] and "logits" not in {o.name for o in graph.output}
     # Every block-quantized matmul of the pack graph got a replacement; the down projections are the float ones.
     assert described["matmuls"]["float"] == manifest["architecture"]["numHiddenLayers"]
     # Self-contained: the graph reads its own weights file only, never the pack's.
@@ -67,13 +71,15 @@ def test_cpu_graph_follows_the_pack_model(pack, with_lora):
     ids = [1, 7, 19, 4, 200, 33, 9, 12]
     with torch.no_grad():
         want, _, hidden = reference(torch.tensor([ids]), lora=lora, encoder_layers=[0, 2])
-    logits, past, enc = run_session(sess, config, spec, ids, lora)
+    first, past, enc = run_session(sess, config, spec, ids, lora)
+    logits = cpu_logits(out, [first], manifest)
     # int8 products quantize activations per row: a few percent of error, never a wrong wiring (which is ~100%).
     errors = [relative_error(logits[0, -1], want[0, -1].numpy()), relative_error(enc, hidden.numpy())]
     seq = list(ids)
     for _ in range(6):  # past gemma3's sliding window of 4
         seq.append(int(np.argmax(want[0, -1].numpy())))
-        logits, past, _ = run_session(sess, config, spec, seq[-1:], lora, past=past, past_len=len(seq) - 1)
+        first, past, _ = run_session(sess, config, spec, seq[-1:], lora, past=past, past_len=len(seq) - 1)
+        logits = cpu_logits(out, [first], manifest)
         with torch.no_grad():
             want, _, _ = reference(torch.tensor([seq]), lora=lora)
         errors.append(relative_error(logits[0, -1], want[0, -1].numpy()))
@@ -86,3 +92,33 @@ def test_a_float_pack_is_refused(tmp_path):
     export_pack(load_checkpoint(ckpt), TOKENIZER_DIR, out, "t", "t", LoraSpec(rank=2, slots=1, target_modules=["q_proj"]), [0], {"name": "test"}, {})
     with pytest.raises(ValueError, match="no block-quantized weights"):
         build_cpu_graph(out, random_calibration(300), log=lambda _m: None)
+
+
+def test_head_rows_follow_onnx_dynamic_quantization():
+    """quantize_rows is ONNX DynamicQuantizeLinear and head_logits its product with int8 rows as com.microsoft
+    DynamicQuantizeMatMul computes it (onnxruntime as the reference), on the fixture the browser kernel's test
+    (src/model/cpu-head.test.ts) reads: its logits are onnxruntime's."""
+    import json
+
+    from onnx import TensorProto, helper
+
+    from training.export.cpu_graph import HEAD_FIXTURE
+
+    fx = json.loads(HEAD_FIXTURE.read_text())
+    x, rows, scale = np.array(fx["hidden"], np.float32), np.array(fx["rows"], np.int8), np.array(fx["scale"], np.float32)
+    k, v = rows.shape[1], rows.shape[0]
+    graph = helper.make_graph(
+        [helper.make_node("DynamicQuantizeLinear", ["x"], ["q", "s", "z"]),
+         helper.make_node("DynamicQuantizeMatMul", ["x", "b", "bs"], ["y"], domain="com.microsoft")],
+        "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, k]), helper.make_tensor_value_info("b", TensorProto.INT8, [k, v]),
+              helper.make_tensor_value_info("bs", TensorProto.FLOAT, [v])],
+        [helper.make_tensor_value_info(n, t, None) for n, t in (("q", TensorProto.UINT8), ("s", TensorProto.FLOAT), ("z", TensorProto.UINT8), ("y", TensorProto.FLOAT))])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)])
+    model.ir_version = 8
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    q, s, z, y = sess.run(None, {"x": x[None], "b": np.ascontiguousarray(rows.T), "bs": scale})
+    a, a_scale = quantize_rows(x)
+    assert a_scale == s
+    np.testing.assert_array_equal(a, q[0].astype(np.int32) - int(z))
+    np.testing.assert_allclose(head_logits(x, rows, scale), y[0], rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(np.array(fx["logits"], np.float32), y[0], rtol=1e-6, atol=1e-6)
