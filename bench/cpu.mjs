@@ -124,10 +124,11 @@ const ratio = (key) => {
   const perRep = runs.ours.map((r, i) => r[key] / runs.wllama[i][key]);
   return { median: median(perRep), per_rep: perRep };
 };
-// The bandwidth ceiling: each decode step reads every weight once (the tied head included); bytes of the pack's
-// weights file over a memory bandwidth measured here by a large copy.
-const manifest = JSON.parse(readFileSync(join(packDir, 'manifest.json'), 'utf8'));
-const weightsBytes = manifest.files.find((f) => f.role === 'weights').bytes;
+// The bandwidth ceiling: each decode step reads every weight once (the tied head included); bytes of the weights file
+// the WebAssembly engine runs (the CPU graph's where the pack has one: its float16 down projections are float32 in
+// memory, so a step reads somewhat more) over a memory bandwidth measured here by a large copy.
+const manifest = packManifest;
+const weightsBytes = (manifest.files.find((f) => f.role === 'cpu-weights') ?? manifest.files.find((f) => f.role === 'weights')).bytes;
 const buf = new Float64Array(64 << 20 >> 3);
 const dst = new Float64Array(buf.length);
 let best = Infinity;
