@@ -101,6 +101,7 @@ def build_cpu_graph(pack: Path, calibration: list[list[int]], log=print) -> dict
     """Write MODEL_FILE and WEIGHTS_FILE into `pack` and list them in its manifest; returns the manifest's `cpuGraph`."""
     from ..model import zero_lora
     from .pack import lora_spec_of, model_config_of
+    from .reference_logits import session_feeds
 
     manifest = json.loads((pack / "manifest.json").read_text())
     quant = manifest.get("weights", {}).get("quantization")
@@ -112,14 +113,7 @@ def build_cpu_graph(pack: Path, calibration: list[list[int]], log=print) -> dict
     lora = zero_lora(config, spec)
 
     def feeds_for(ids: list[int]) -> dict[str, np.ndarray]:
-        feeds = {"input_ids": np.array([ids], np.int64), "position_ids": np.arange(len(ids), dtype=np.int64)[None],
-                 "attention_mask": np.ones((1, len(ids)), np.int64)}
-        for i in range(config.num_hidden_layers):
-            for kv in ("key", "value"):
-                feeds[f"past_key_values.{i}.{kv}"] = np.zeros((1, config.num_key_value_heads, 0, config.head_dim), np.float32)
-        for m, (a, b) in lora.items():
-            feeds[f"lora.{m}.A"], feeds[f"lora.{m}.B"] = a.numpy(), b.numpy()
-        return feeds
+        return session_feeds(config, spec, ids, lora)
 
     maxima = activation_maxima(model, pack, feeds_for, calibration)
     log(f"calibrated {len(maxima)} matmul inputs on {len(calibration)} sequences")

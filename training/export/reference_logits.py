@@ -20,9 +20,8 @@ from ..model import LoraSpec, ModelConfig, zero_lora
 from .pack import lora_spec_of, model_config_of
 
 
-def run_session(sess: ort.InferenceSession, config: ModelConfig, spec: LoraSpec, ids: list[int], lora, past=None, past_len: int = 0):
-    """One run of a pack's decoder graph: (logits, present key/values, encoder hidden states). `lora` maps
-    module -> (A, B) torch tensors; `past` is the previous run's presents (None: an empty cache)."""
+def session_feeds(config: ModelConfig, spec: LoraSpec, ids: list[int], lora, past=None, past_len: int = 0) -> dict[str, np.ndarray]:
+    """The inputs of one run of a pack's decoder graph (see run_session)."""
     feeds = {
         "input_ids": np.array([ids], dtype=np.int64),
         "position_ids": np.arange(past_len, past_len + len(ids), dtype=np.int64)[None],
@@ -33,7 +32,13 @@ def run_session(sess: ort.InferenceSession, config: ModelConfig, spec: LoraSpec,
             feeds[f"past_key_values.{i}.{kv}"] = past[2 * i + j] if past else np.zeros((1, config.num_key_value_heads, 0, config.head_dim), np.float32)
     for m, (a, b) in lora.items():
         feeds[f"lora.{m}.A"], feeds[f"lora.{m}.B"] = a.numpy(), b.numpy()
-    outs = sess.run(None, feeds)
+    return feeds
+
+
+def run_session(sess: ort.InferenceSession, config: ModelConfig, spec: LoraSpec, ids: list[int], lora, past=None, past_len: int = 0):
+    """One run of a pack's decoder graph: (logits, present key/values, encoder hidden states). `lora` maps
+    module -> (A, B) torch tensors; `past` is the previous run's presents (None: an empty cache)."""
+    outs = sess.run(None, session_feeds(config, spec, ids, lora, past, past_len))
     return outs[0], outs[1:-1], outs[-1]
 
 
