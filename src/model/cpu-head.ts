@@ -73,10 +73,16 @@ export class CpuHead {
     if (info.weight.dtype !== 'int8' || info.scale.dtype !== 'float32' || info.scale.shape[0] !== rows || hidden % 16 !== 0) {
       throw new EngineError('backend', `the pack's CPU head is not int8 [rows, hidden % 16] with float32 row scales (${JSON.stringify(info.weight.shape)})`);
     }
+    if (info.weight.bytes !== rows * hidden || info.scale.bytes !== rows * 4) {
+      throw new EngineError('backend', `the pack's CPU head tensors have ${info.weight.bytes} and ${info.scale.bytes} bytes, not ${rows * hidden} and ${rows * 4}`);
+    }
     for (const t of [info.weight, info.scale]) {
       if (t.offset + t.bytes > file.byteLength) throw new EngineError('backend', `the pack's CPU head tensor ${t.name} lies past the end of its weights file`);
     }
-    compiled ??= WebAssembly.compile(Uint8Array.from(atob(CPU_HEAD_WASM), (c) => c.charCodeAt(0)));
+    compiled ??= WebAssembly.compile(Uint8Array.from(atob(CPU_HEAD_WASM), (c) => c.charCodeAt(0))).catch((e) => {
+      compiled = null; // a later load tries again
+      throw e;
+    });
     const instance = await WebAssembly.instantiate(await compiled);
     const kernel = instance.exports as unknown as Kernel;
     const at = { a: 0, scale: align(hidden * 2), out: 0, w: 0 };

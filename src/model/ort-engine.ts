@@ -1,5 +1,5 @@
 /** Decode engine on onnxruntime-web: WebGPU execution provider, WebAssembly fallback, KV cache, streamed tokens. */
-import { fileOfRole, graphRoles, moduleShape, PackManifest, type LoraModule } from './config';
+import { fileOfRole, graphRoles, hasCpuGraph, moduleShape, PackManifest, type LoraModule } from './config';
 import { GpuContext, lossAfterFailure, lossReason } from '../kernels';
 import type { GenerateParams, GenerateStats, LoraTensors, MadeAdapter, PackInfo, SkillEncoding, TokenEvent, UnloadableEngine } from './engine';
 import { chooseBackend, detectWebGpu, type Backend, type BackendPreference } from './env';
@@ -7,7 +7,7 @@ import { deviceLostError, EngineError } from './errors';
 import { createHypernet, loadHypernet, type Hypernet, type HypernetFile } from './hypernet';
 import { CpuHead, type CpuHeadInfo } from './cpu-head';
 import { configureOrt, createSession, ort, ortWebGpuDevice } from './ort';
-import { loadPackToStart, type LoadProgress, type PackSource } from './pack';
+import { loadPackToStart, type LoadedPack, type LoadProgress, type PackSource } from './pack';
 import { decodeLoop, yieldToEventLoop } from './decode-loop';
 import { sampleToken, seededRandom } from './sampling';
 import { encodeChunks, skillChunks } from './skill-chunks';
@@ -45,33 +45,31 @@ export class OrtEngine implements UnloadableEngine {
     const { backend, note } = chooseBackend(preference, await detectWebGpu());
     // WebAssembly runs the pack's CPU graph where it has one (int8 products: ~8x the decode speed of the block-quantized
     // graph there); WebGPU the pack's own. A WebGPU failure below falls back to WebAssembly on the files at hand.
-    const pack = await loadPackToStart(source, onProgress, backend === 'wasm' ? 'cpu' : 'gpu');
+    let pack = await loadPackToStart(source, onProgress, backend === 'wasm' ? 'cpu' : 'gpu');
     const m = pack.manifest;
-    const bytes = (role: Parameters<typeof fileOfRole>[1]) => pack.files.get(fileOfRole(m, role).name)!;
     configureOrt(this.ortWasmBase);
-    const graph = graphRoles(m, backend === 'wasm' ? 'cpu' : 'gpu');
-    const files = { model: bytes(graph.model), external: [{ path: fileOfRole(m, graph.weights).name, data: bytes(graph.weights) }] };
-    // The CPU graph may end before the LM head: its first output is then the head's input, and our kernel makes the logits.
-    const headInfo = graph.model === 'cpu-model' ? ((m as { cpuGraph?: { head?: CpuHeadInfo | null } }).cpuGraph?.head ?? null) : null;
-    this.cpuHead = headInfo ? await CpuHead.create(bytes(graph.weights), headInfo) : null;
     const presents = Array.from({ length: m.architecture.numHiddenLayers }, (_, i) => [`present.${i}.key`, `present.${i}.value`]).flat();
+    // The previous model goes first: two Gemma sessions (and heads) never sit in memory at once.
     await this.session?.release();
     this.session = null;
+    this.cpuHead = null;
     this.device = null;
     this.deviceLost = null;
     let backendNote = note;
     try {
-      this.session = await createSession(files, backend, presents);
-      this.backend = backend;
+      await this.startSession(pack, backend, presents);
       if (backend === 'webgpu') await this.watchDevice();
     } catch (e) {
       if (backend !== 'webgpu') throw new EngineError('backend', `the model could not be started: ${(e as Error).message}`);
-      // A WebGPU failure (adapter refused, unsupported op, out of memory, device lost) still leaves WebAssembly.
-      await this.session?.release().catch(() => undefined);
-      this.session = await createSession(files, 'wasm', []);
-      this.backend = 'wasm';
+      // A WebGPU failure (adapter refused, unsupported op, out of memory, device lost) still leaves WebAssembly, on the
+      // pack's CPU graph where it has one (its files are fetched now, from the cache when they are there).
+      await (this.session as ort.InferenceSession | null)?.release().catch(() => undefined);
+      this.session = null;
+      if (hasCpuGraph(m)) pack = await loadPackToStart(source, onProgress, 'cpu');
+      await this.startSession(pack, 'wasm', []);
       backendNote = `WebAssembly fallback: WebGPU failed to start the model (${(e as Error).message})`;
     }
+    const bytes = (role: Parameters<typeof fileOfRole>[1]) => pack.files.get(fileOfRole(m, role).name)!;
     this.tokenizer = ChatTokenizer.fromBytes(bytes('tokenizer'), bytes('tokenizer_config'));
     this.hypernet?.dispose();
     this.hypernet = null;
@@ -79,6 +77,22 @@ export class OrtEngine implements UnloadableEngine {
     this.manifest = m;
     await this.setLora(null);
     return { manifest: m, backend: this.backend, backendNote, hypernet: this.hypernetFile?.summary };
+  }
+
+  /** The session of the graph `backend` runs (the CPU graph and its head on wasm, where the pack has them). */
+  private async startSession(pack: LoadedPack, backend: Backend, presents: string[]): Promise<void> {
+    const m = pack.manifest;
+    const bytes = (role: Parameters<typeof fileOfRole>[1]) => pack.files.get(fileOfRole(m, role).name)!;
+    const graph = graphRoles(m, backend === 'wasm' ? 'cpu' : 'gpu');
+    const files = { model: bytes(graph.model), external: [{ path: fileOfRole(m, graph.weights).name, data: bytes(graph.weights) }] };
+    this.session = await createSession(files, backend, presents);
+    this.backend = backend;
+    // The CPU graph may end before the LM head: its first output is then the head's input, and our kernel makes the logits.
+    const headInfo = graph.model === 'cpu-model' ? ((m as { cpuGraph?: { head?: CpuHeadInfo | null } }).cpuGraph?.head ?? null) : null;
+    if (headInfo && !this.session.outputNames.includes(headInfo.input)) {
+      throw new EngineError('backend', `the pack's CPU graph has no output "${headInfo.input}" for its head`);
+    }
+    this.cpuHead = headInfo ? await CpuHead.create(bytes(graph.weights), headInfo) : null;
   }
 
   async setLora(tensors: LoraTensors | null): Promise<void> {
@@ -140,6 +154,7 @@ export class OrtEngine implements UnloadableEngine {
   async unload(): Promise<void> {
     await this.session?.release();
     this.session = null;
+    this.cpuHead = null;
     this.manifest = null;
     this.hypernet?.dispose();
     this.hypernet = null;

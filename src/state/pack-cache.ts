@@ -3,15 +3,14 @@
  * the pack loader (src/model/pack.ts) writes, so the user can be asked before a large download and can free space.
  */
 import { filesFor, type PackGraph } from '../model/config';
-import type { BackendPreference } from '../model/env';
+import { chooseBackend, detectWebGpu, type BackendPreference } from '../model/env';
 import { CACHE_NAME, fetchManifest, openBrowserCache, packFileKey } from '../model/pack';
 
-/** The graph a load with this preference will most likely run, for the download estimate: the engine decides for sure
- * (a WebGPU that fails to start still falls back to WebAssembly). */
-export function expectedGraph(preference: BackendPreference): PackGraph {
-  if (preference === 'wasm') return 'cpu';
-  if (preference === 'auto') return (globalThis.navigator as { gpu?: unknown } | undefined)?.gpu ? 'gpu' : 'cpu';
-  return 'gpu';
+/** The graph a load with this preference will run, decided as the engines decide it (WebGPU only with an adapter; the
+ * WGSL engine needs one too and otherwise hands over to onnxruntime), for the download estimate. */
+export async function expectedGraph(preference: BackendPreference): Promise<PackGraph> {
+  const { backend } = chooseBackend(preference === 'wgsl' ? 'auto' : preference, await detectWebGpu());
+  return backend === 'wasm' ? 'cpu' : 'gpu';
 }
 
 /** Above this many bytes still to download, the app asks first (the Gemma pack: about 335 MB). */

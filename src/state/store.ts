@@ -430,7 +430,9 @@ export function createAppStore(engine: Engine, options: AppOptions = {}): StoreA
       set({ packStatus: 'loading', progress: null, error: null, packRequest: { source, preference }, download: null });
       if (!opts.keepEngineNote) set({ engineNote: null });
       if (typeof source === 'string' && !opts.confirmed) {
-        const need = await downloadCheck(source, expectedGraph(preference)).catch(() => null);
+        const need = await expectedGraph(preference)
+          .then((graph) => downloadCheck(source, graph))
+          .catch(() => null);
         if (need && need.bytes >= LARGE_DOWNLOAD_BYTES) {
           set({ packStatus: 'confirm', download: { ...need, source, preference, declined: false } });
           return;

@@ -170,7 +170,10 @@ def ensure_cpu_graph(out: Path, step) -> None:
     if cpu_graph.is_current(out):
         return
     step("making the WebAssembly graph (int8 products; cpu_graph.py)")
-    cpu_graph.build_cpu_graph(out, calibration_sequences(out) + chat_calibration(out), log=step)
+    try:
+        cpu_graph.build_cpu_graph(out, calibration_sequences(out) + chat_calibration(out), log=step)
+    except Exception as e:  # the pack itself is complete: WebAssembly then runs its own (slower) graph
+        step(f"WARNING: the WebAssembly graph could not be made ({type(e).__name__}: {e}); WebAssembly will run the pack's own graph")
 
 
 def chat_calibration(pack: Path, n: int = 8, max_tokens: int = 512) -> list[list[int]]:

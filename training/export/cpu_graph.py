@@ -6,7 +6,7 @@ Why: the WebAssembly build of onnxruntime has no fast kernel for com.microsoft M
 the 8-bit Gemma pack decoded at 1.3-1.4 tokens/s there, against 13-14 for llama.cpp compiled to WebAssembly
 (docs/cpu-path.md). Its int8 GEMM (MLAS's WebAssembly SIMD kernel behind DynamicQuantizeMatMul) is fast. So this
 graph is the pack's graph with every MatMulNBits replaced:
-- the tied LM head: int8 weights, one row and one scale per token, activations quantized to uint8 per row at run time
+- the tied LM head: int8 weights, one row and one scale per token, activations quantized to uint8 at run time
   (DynamicQuantizeLinear's rule); the embedding lookup reads the same int8 table, so the file holds it once. Where the
   head ends the graph (every pack we build) it leaves it: the graph outputs the head's input (`head_input`) and the
   engine's own WebAssembly kernel (src/model/cpu-head.ts; `head_logits` here is its reference) makes the logits, which
@@ -14,7 +14,8 @@ graph is the pack's graph with every MatMulNBits replaced:
 - q/k/v/o, gate and up: the same, after SmoothQuant-style smoothing (each input channel divided by
   s = max|x|^a / max|W|^(1-a), a = SMOOTHING_ALPHA, its weight row multiplied by s; max|x| from calibration text) and with the OUTLIERS input
   channels of largest calibrated |x| kept out of the int8 product: a small float32 MatMul adds them (LLM.int8's
-  decomposition). Quantizing activations per row costs accuracy exactly where a few channels are far larger than the rest;
+  decomposition). onnxruntime quantizes a product's whole input with one scale (one token in decode, every prompt token
+  at once in a prefill), which costs accuracy exactly where a few channels are far larger than the rest;
 - the MLP's down projection (its input gelu(gate) * up is the most heavy-tailed: int8 there alone cost 10x the
   error of all the others together, measured) stays float32, stored float16 behind a Cast that onnxruntime folds when
   it makes the session.
@@ -115,6 +116,12 @@ def build_cpu_graph(pack: Path, calibration: list[list[int]], log=print) -> dict
     def feeds_for(ids: list[int]) -> dict[str, np.ndarray]:
         return session_feeds(config, spec, ids, lora)
 
+    # Any CPU graph listed now is about to be replaced: a build that fails part way leaves a pack without one (the
+    # engines then run the pack's own graph), never a manifest naming files that are gone or changed.
+    if any(f["role"] in ("cpu-model", "cpu-weights") for f in manifest["files"]) or "cpuGraph" in manifest:
+        manifest["files"] = [f for f in manifest["files"] if f["role"] not in ("cpu-model", "cpu-weights")]
+        manifest.pop("cpuGraph", None)
+        (pack / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     maxima = activation_maxima(model, pack, feeds_for, calibration)
     log(f"calibrated {len(maxima)} matmul inputs on {len(calibration)} sequences")
     weights = load_file(str(pack / file_of(manifest, "weights")))
@@ -151,9 +158,10 @@ def build_cpu_graph(pack: Path, calibration: list[list[int]], log=print) -> dict
             q, scale = int8_columns(w)
             rows, scale = const(base + ".i8", np.ascontiguousarray(q.T)), const(base + ".i8scale", scale)  # [vocab, hidden]
             after = consumers.get(n.output[0], [])
-            if len(after) == 1 and after[0].op_type == "Unsqueeze" and after[0].output[0] == "logits":
+            if len(after) == 1 and after[0].op_type == "Unsqueeze" and after[0].output[0] == "logits" and w.shape[1] % 16 == 0:
                 # The head leaves the graph: it outputs the head's input and the engine's own kernel (src/model/cpu-head.ts)
                 # computes the logits from the same table; onnxruntime-web's int8 GEMM took 2/3 of a decode step here.
+                # (The kernel reads 16 values at a time: another hidden size keeps the head in the graph.)
                 replaced[id(after[0])] = [helper.make_node("Unsqueeze", [x, after[0].input[1]], [HEAD_INPUT])]
                 replaced[id(n)] = []
                 head = {"input": HEAD_INPUT, "weight": rows, "scale": scale}
@@ -256,10 +264,10 @@ def build_cpu_graph(pack: Path, calibration: list[list[int]], log=print) -> dict
             arr = new_inits[head[key]]
             info = saved[head[key]]
             head[key] = {"name": head[key], "offset": int(info["offset"]), "bytes": int(info["length"]), "dtype": str(arr.dtype), "shape": list(arr.shape)}
-        head["activations"] = "DynamicQuantizeLinear: uint8 per row (onnx semantics), int32 products, times both scales"
+        head["activations"] = "DynamicQuantizeLinear: uint8, one scale per hidden vector (onnx semantics), int32 products, times both scales"
     described = {
         "version": VERSION, "builtFrom": built_from(pack, manifest),
-        "scheme": "DynamicQuantizeMatMul int8 (per-output-channel weights, per-row uint8 activations)",
+        "scheme": "DynamicQuantizeMatMul int8 (per-output-channel weights; uint8 activations, one scale per input tensor: per token in decode)",
         "smoothingAlpha": SMOOTHING_ALPHA, "outliers": OUTLIERS, "floatModules": list(FLOAT_MODULES),
         "calibration": {"sequences": len(calibration), "tokens": sum(len(c) for c in calibration)},
         "matmuls": counts, "head": head,
@@ -361,11 +369,12 @@ def main() -> None:
     manifest = json.loads((args.pack / "manifest.json").read_text())
     from tokenizers import Tokenizer
 
-    from .build_gemma_pack import calibration_sequences
+    from .build_gemma_pack import calibration_sequences, chat_calibration
 
-    # Text from the project's corpus where the tokenizer is Gemma's (<bos> first), random ids for the test packs.
+    # Where the tokenizer is Gemma's (<bos> first): what build_gemma_pack calibrates on; random ids for the test packs.
     has_bos = Tokenizer.from_file(str(args.pack / "tokenizer.json")).token_to_id("<bos>") is not None
-    build_cpu_graph(args.pack, calibration_sequences(args.pack) if has_bos else random_calibration(manifest["architecture"]["vocabSize"]))
+    calibration = calibration_sequences(args.pack) + chat_calibration(args.pack) if has_bos else random_calibration(manifest["architecture"]["vocabSize"])
+    build_cpu_graph(args.pack, calibration)
 
 
 if __name__ == "__main__":
