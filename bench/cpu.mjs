@@ -127,8 +127,7 @@ const ratio = (key) => {
 // The bandwidth ceiling: each decode step reads every weight once (the tied head included); bytes of the weights file
 // the WebAssembly engine runs (the CPU graph's where the pack has one: its float16 down projections are float32 in
 // memory, so a step reads somewhat more) over a memory bandwidth measured here by a large copy.
-const manifest = packManifest;
-const weightsBytes = (manifest.files.find((f) => f.role === 'cpu-weights') ?? manifest.files.find((f) => f.role === 'weights')).bytes;
+const weightsBytes = (packManifest.files.find((f) => f.role === 'cpu-weights') ?? packManifest.files.find((f) => f.role === 'weights')).bytes;
 const buf = new Float64Array(64 << 20 >> 3);
 const dst = new Float64Array(buf.length);
 let best = Infinity;

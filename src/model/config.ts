@@ -51,6 +51,21 @@ export interface PackFile {
   sha256: string;
 }
 
+/** Where one tensor lies in a weights file (ONNX external data: a byte range). */
+export interface TensorRange {
+  name: string;
+  offset: number;
+  bytes: number;
+  dtype: string;
+  shape: number[];
+}
+
+/** manifest.cpuGraph (training/export/cpu_graph.py), as far as the app reads it: where the LM head that left the CPU
+ * graph finds its int8 table and row scales in the CPU graph's weights file (null: the head is in the graph). */
+export interface CpuGraphInfo {
+  head?: { input: string; weight: TensorRange; scale: TensorRange } | null;
+}
+
 export interface PackManifest {
   format: string;
   formatVersion: number;
@@ -62,6 +77,7 @@ export interface PackManifest {
   generation: { eosTokenIds: number[]; contextLength: number };
   weights: { dtype: string };
   files: PackFile[];
+  cpuGraph?: CpuGraphInfo;
   license: { name: string; note?: string; url?: string };
   provenance: Record<string, unknown>;
 }

@@ -7,22 +7,11 @@
  * com.microsoft DynamicQuantizeMatMul computes it; `head_logits` in cpu_graph.py is the same rule in numpy.
  */
 import { CPU_HEAD_WASM } from './cpu-head-wasm';
+import type { CpuGraphInfo } from './config';
 import { EngineError } from './errors';
 
-export interface CpuHeadTensor {
-  name: string;
-  offset: number;
-  bytes: number;
-  dtype: string;
-  shape: number[];
-}
-
 /** manifest.cpuGraph.head: where the head's table and row scales lie in the CPU graph's weights file. */
-export interface CpuHeadInfo {
-  input: string;
-  weight: CpuHeadTensor;
-  scale: CpuHeadTensor;
-}
+export type CpuHeadInfo = NonNullable<CpuGraphInfo['head']>;
 
 const f32 = Math.fround;
 

@@ -1,13 +1,13 @@
 /** Decode engine on onnxruntime-web: WebGPU execution provider, WebAssembly fallback, KV cache, streamed tokens. */
-import { fileOfRole, graphRoles, hasCpuGraph, moduleShape, PackManifest, type LoraModule } from './config';
+import { fileOfRole, graphRoles, hasCpuGraph, moduleShape, PackManifest, type FileRole, type LoraModule } from './config';
 import { GpuContext, lossAfterFailure, lossReason } from '../kernels';
 import type { GenerateParams, GenerateStats, LoraTensors, MadeAdapter, PackInfo, SkillEncoding, TokenEvent, UnloadableEngine } from './engine';
 import { chooseBackend, detectWebGpu, type Backend, type BackendPreference } from './env';
 import { deviceLostError, EngineError } from './errors';
 import { createHypernet, loadHypernet, type Hypernet, type HypernetFile } from './hypernet';
-import { CpuHead, type CpuHeadInfo } from './cpu-head';
+import { CpuHead } from './cpu-head';
 import { configureOrt, createSession, ort, ortWebGpuDevice } from './ort';
-import { loadPackToStart, type LoadedPack, type LoadProgress, type PackSource } from './pack';
+import { fileBytes, loadPackToStart, type LoadedPack, type LoadProgress, type PackSource } from './pack';
 import { decodeLoop, yieldToEventLoop } from './decode-loop';
 import { sampleToken, seededRandom } from './sampling';
 import { encodeChunks, skillChunks } from './skill-chunks';
@@ -69,7 +69,7 @@ export class OrtEngine implements UnloadableEngine {
       await this.startSession(pack, 'wasm', []);
       backendNote = `WebAssembly fallback: WebGPU failed to start the model (${(e as Error).message})`;
     }
-    const bytes = (role: Parameters<typeof fileOfRole>[1]) => pack.files.get(fileOfRole(m, role).name)!;
+    const bytes = (role: FileRole) => fileBytes(pack, role);
     this.tokenizer = ChatTokenizer.fromBytes(bytes('tokenizer'), bytes('tokenizer_config'));
     this.hypernet?.dispose();
     this.hypernet = null;
@@ -82,17 +82,17 @@ export class OrtEngine implements UnloadableEngine {
   /** The session of the graph `backend` runs (the CPU graph and its head on wasm, where the pack has them). */
   private async startSession(pack: LoadedPack, backend: Backend, presents: string[]): Promise<void> {
     const m = pack.manifest;
-    const bytes = (role: Parameters<typeof fileOfRole>[1]) => pack.files.get(fileOfRole(m, role).name)!;
     const graph = graphRoles(m, backend === 'wasm' ? 'cpu' : 'gpu');
-    const files = { model: bytes(graph.model), external: [{ path: fileOfRole(m, graph.weights).name, data: bytes(graph.weights) }] };
+    const weights = fileBytes(pack, graph.weights);
+    const files = { model: fileBytes(pack, graph.model), external: [{ path: fileOfRole(m, graph.weights).name, data: weights }] };
     this.session = await createSession(files, backend, presents);
     this.backend = backend;
     // The CPU graph may end before the LM head: its first output is then the head's input, and our kernel makes the logits.
-    const headInfo = graph.model === 'cpu-model' ? ((m as { cpuGraph?: { head?: CpuHeadInfo | null } }).cpuGraph?.head ?? null) : null;
+    const headInfo = graph.model === 'cpu-model' ? (m.cpuGraph?.head ?? null) : null;
     if (headInfo && !this.session.outputNames.includes(headInfo.input)) {
       throw new EngineError('backend', `the pack's CPU graph has no output "${headInfo.input}" for its head`);
     }
-    this.cpuHead = headInfo ? await CpuHead.create(bytes(graph.weights), headInfo) : null;
+    this.cpuHead = headInfo ? await CpuHead.create(weights, headInfo) : null;
   }
 
   async setLora(tensors: LoraTensors | null): Promise<void> {

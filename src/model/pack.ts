@@ -1,5 +1,5 @@
 /** Pack loading: manifest, byte-accurate progress, sha256 checks and the browser cache. */
-import { filesFor, PackManifest, type PackGraph, validateManifest } from './config';
+import { fileOfRole, filesFor, PackManifest, type FileRole, type PackGraph, validateManifest } from './config';
 import { PackError } from './errors';
 
 /**
@@ -122,6 +122,14 @@ export async function fetchManifest(baseUrl: string, fetchFn: typeof fetch = fet
     throw new PackError('manifest-invalid', 'manifest.json: is not valid JSON', 'manifest.json');
   }
   return validateManifest(raw);
+}
+
+/** The bytes of the loaded file with this role (an engine asks only for roles of the graph it loaded). */
+export function fileBytes(pack: LoadedPack, role: FileRole): Uint8Array {
+  const name = fileOfRole(pack.manifest, role).name;
+  const bytes = pack.files.get(name);
+  if (!bytes) throw new PackError('file-missing', `${name}: not loaded for this engine`, name);
+  return bytes;
 }
 
 /** Load every file of a pack; files already cached with the same sha256 are not downloaded again. */

@@ -1,13 +1,13 @@
 /** Decode engine on our own WGSL kernels (src/kernels/decode): WebGPU only; the same Engine contract as OrtEngine. */
 import { GpuContext, lossAfterFailure } from '../kernels';
 import { GpuDecoder, type QuantizationInfo } from '../kernels/decode/decoder';
-import { fileOfRole, type PackManifest } from './config';
+import { fileOfRole, type FileRole, type PackManifest } from './config';
 import { decodeLoop } from './decode-loop';
 import type { GenerateParams, GenerateStats, LoraTensors, MadeAdapter, PackInfo, SkillEncoding, TokenEvent, UnloadableEngine } from './engine';
 import { detectWebGpu, type BackendPreference } from './env';
 import { deviceLostError, EngineError } from './errors';
 import { createHypernet, loadHypernet, type Hypernet, type HypernetFile } from './hypernet';
-import { loadPackToStart, type LoadProgress, type PackSource } from './pack';
+import { fileBytes, loadPackToStart, type LoadProgress, type PackSource } from './pack';
 import { parseSafetensors } from './safetensors';
 import { sampleToken, seededRandom } from './sampling';
 import { encodeChunks, skillChunks } from './skill-chunks';
@@ -29,7 +29,7 @@ export class WgslEngine implements UnloadableEngine {
     if (!gpu.available) throw new EngineError('backend', `the WGSL engine needs WebGPU: ${gpu.reason}`);
     const pack = await loadPackToStart(source, onProgress, 'gpu');
     const m = pack.manifest;
-    const bytes = (role: Parameters<typeof fileOfRole>[1]) => pack.files.get(fileOfRole(m, role).name)!;
+    const bytes = (role: FileRole) => fileBytes(pack, role);
     await this.unload();
     this.ctx = await GpuContext.create();
     const weightsName = fileOfRole(m, 'weights').name;

@@ -36,14 +36,13 @@ from onnx import TensorProto, helper, numpy_helper
 from safetensors.numpy import load_file
 
 from .pack import sha256_file
-from .quant import TENSOR_SUFFIXES, BlockQuantized, dequantize, unpack_bits
+from .quant import ROWS_PER_CHUNK, TENSOR_SUFFIXES, BlockQuantized, dequantize
 
 MODEL_FILE, WEIGHTS_FILE = "model-cpu.onnx", "weights-cpu.bin"
 VERSION = 2  # bumped when this graph changes: packs holding an older one get it rebuilt
 SMOOTHING_ALPHA = 0.65  # chosen on Gemma's chat prompts: KL to the pack graph 0.031 at 0.5, 0.013 at 0.65 (13 prompts)
 OUTLIERS = 16  # at most; never more than an eighth of the input channels
 FLOAT_MODULES = ("mlp.down_proj",)
-ROWS_PER_CHUNK = 8192
 HEAD_INPUT = "head_input"  # the graph's first output when the LM head is the engine's: [batch, 1, hidden]
 MS = "com.microsoft"
 
@@ -52,17 +51,6 @@ def block_weight(w: dict[str, np.ndarray], data: str, block_size: int) -> BlockQ
     base = data[: -len(TENSOR_SUFFIXES["data"])]
     q = w[data]
     return BlockQuantized(q.shape[-1] * 8 // block_size, block_size, q, w[base + TENSOR_SUFFIXES["scales"]], w.get(base + TENSOR_SUFFIXES["zero_points"]))
-
-
-def dequantized(q: BlockQuantized) -> np.ndarray:
-    """float32 [N, K], in row chunks (the embedding has 262,144 rows)."""
-    n = q.data.shape[0]
-    out = np.empty(q.shape, np.float32)
-    for r in range(0, n, ROWS_PER_CHUNK):
-        part = BlockQuantized(q.bits, q.block_size, q.data[r:r + ROWS_PER_CHUNK], q.scales[r:r + ROWS_PER_CHUNK],
-                              None if q.zero_points is None else q.zero_points[r:r + ROWS_PER_CHUNK])
-        out[r:r + ROWS_PER_CHUNK] = dequantize(part)
-    return out
 
 
 def int8_columns(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -139,6 +127,11 @@ def build_cpu_graph(pack: Path, calibration: list[list[int]], log=print) -> dict
     head = None  # set when the LM head leaves the graph
     matmuls = [n for n in nodes if n.op_type == "MatMulNBits"]
 
+    pending: dict[str, np.ndarray] = {}  # weights already dequantized for a shared input's smoothing, until their turn
+
+    def weight_of(data: str) -> np.ndarray:
+        return pending.pop(data) if data in pending else dequantize(block_weight(weights, data, block_size))
+
     def const(name: str, value: np.ndarray) -> str:
         new_inits[name] = value
         return name
@@ -146,7 +139,7 @@ def build_cpu_graph(pack: Path, calibration: list[list[int]], log=print) -> dict
     for n in matmuls:
         x, data = n.input[0], n.input[1]
         base = data[: -len(TENSOR_SUFFIXES["data"])]
-        w = dequantized(block_weight(weights, data, block_size))  # [N, K]
+        w = weight_of(data)  # [N, K]
         if any(f".{m}." in base for m in FLOAT_MODULES):
             half = const(base + ".f16", w.T.astype(np.float16))  # [K, N]
             full = base + ".f32"
@@ -171,8 +164,9 @@ def build_cpu_graph(pack: Path, calibration: list[list[int]], log=print) -> dict
             counts["int8"] += 1
             continue
         if x not in smoothed:
-            readers = [m for m in matmuls if m.input[0] == x]
-            wmax = np.max([np.abs(dequantized(block_weight(weights, m.input[1], block_size))).max(0) for m in readers], axis=0)
+            others = [m.input[1] for m in matmuls if m.input[0] == x and m is not n]
+            pending.update({d: dequantize(block_weight(weights, d, block_size)) for d in others})
+            wmax = np.max([np.abs(v).max(0) for v in [w, *(pending[d] for d in others)]], axis=0)
             s = (np.maximum(maxima[x], 1e-5) ** SMOOTHING_ALPHA / np.maximum(wmax, 1e-5) ** (1 - SMOOTHING_ALPHA)).astype(np.float32)
             k = min(OUTLIERS, w.shape[1] // 8)
             idx = np.sort(np.argsort(-maxima[x], kind="stable")[:k]).astype(np.int64)

@@ -149,14 +149,19 @@ def quantize(w: np.ndarray, bits: int, block_size: int = BLOCK_SIZE, symmetric: 
 
 
 def dequantize(q: BlockQuantized) -> np.ndarray:
-    """Reference dequantization: float32 [N, K] = (code - zero point) * scale."""
+    """Reference dequantization: float32 [N, K] = (code - zero point) * scale, ROWS_PER_CHUNK rows at a time (the
+    temporaries of the 262,144-row embedding would be several times its float size)."""
     n, blocks, _ = q.data.shape
-    codes = unpack_bits(q.data, q.bits, q.block_size).astype(np.float32)
-    if q.zero_points is None:
-        zero = np.float32(1 << (q.bits - 1))
-    else:
-        zero = unpack_bits(q.zero_points, q.bits, blocks).astype(np.float32)[..., None]
-    return ((codes - zero) * q.scales[..., None]).reshape(n, blocks * q.block_size)
+    out = np.empty((n, blocks * q.block_size), np.float32)
+    for r in range(0, n, ROWS_PER_CHUNK):
+        rows = slice(r, r + ROWS_PER_CHUNK)
+        codes = unpack_bits(q.data[rows], q.bits, q.block_size).astype(np.float32)
+        if q.zero_points is None:
+            zero = np.float32(1 << (q.bits - 1))
+        else:
+            zero = unpack_bits(q.zero_points[rows], q.bits, blocks).astype(np.float32)[..., None]
+        out[rows] = ((codes - zero) * q.scales[rows][..., None]).reshape(-1, blocks * q.block_size)
+    return out
 
 
 def is_embedding(name: str) -> bool:
