@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { moduleShape, validateManifest, type PackManifest } from '../model/config';
 import type { AdapterModules } from '../model/engine';
-import { exportGguf, GGUF_ALIGNMENT, GGUF_MAGIC, permuteRows } from './gguf';
+import { exportGguf, permuteRows } from './gguf';
+import { GGUF_ALIGNMENT, GGUF_MAGIC } from '../formats/gguf';
 import { toPeftLayout, type ExportableAdapter } from './peft';
 
 const manifest = validateManifest(JSON.parse(readFileSync(new URL('../../public/models/tiny-random/manifest.json', import.meta.url), 'utf8')));

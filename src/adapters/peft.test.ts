@@ -2,11 +2,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { moduleShape, validateManifest, type LoraModule } from '../model/config';
 import type { AdapterModules } from '../model/engine';
-import { parseSafetensors } from '../model/safetensors';
+import { parseSafetensors, writeSafetensors, type F32Tensor } from '../formats/safetensors';
 import { exportGguf } from './gguf';
 import { AdapterFormatError, exportPeft, exportPeftZip, importPeft, importPeftFiles, peftKey, type ExportableAdapter } from './peft';
-import { writeSafetensors, type F32Tensor } from './safetensors-writer';
-import { readZip, writeZip } from './zip';
+import { readZip, writeZip } from '../formats/zip';
 
 const manifest = validateManifest(JSON.parse(readFileSync(new URL('../../public/models/tiny-random/manifest.json', import.meta.url), 'utf8')));
 const { architecture: arch, lora } = manifest;

@@ -7,9 +7,8 @@
  */
 import { moduleShape, type Architecture, type LoraConfig, type LoraModule, type PackManifest } from '../model/config';
 import type { AdapterModules } from '../model/engine';
-import { parseSafetensors, type TensorInfo } from '../model/safetensors';
-import { writeSafetensors, type F32Tensor } from './safetensors-writer';
-import { readZip, writeZip } from './zip';
+import { parseSafetensors, type TensorInfo, writeSafetensors, type F32Tensor } from '../formats/safetensors';
+import { readZip, writeZip } from '../formats/zip';
 
 export const PEFT_CONFIG_FILE = 'adapter_config.json';
 export const PEFT_WEIGHTS_FILE = 'adapter_model.safetensors';

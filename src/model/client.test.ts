@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EngineClient, type Port } from './client';
 import type { PackInfo } from './engine';
-import { EngineError } from './errors';
+import { EngineError } from '../errors';
 import type { Request, Response } from './messages';
 
 /** A stand-in for a Worker: records what it was sent, answers on demand, and can fail as a Worker does. */

@@ -1,7 +1,7 @@
 /** Main-thread side of the engine: the same Engine interface, backed by messages to the worker. */
 import type { Engine, GenerateParams, GenerateStats, LoraTensors, MadeAdapter, PackInfo, SkillEncoding, TokenEvent } from './engine';
 import type { BackendPreference } from './env';
-import { EngineError, PackError, type ErrorInfo } from './errors';
+import { EngineError, PackError, type ErrorInfo } from '../errors';
 import type { Request, Response } from './messages';
 import type { LoadProgress, PackSource } from './pack';
 

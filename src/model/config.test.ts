@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { moduleShape, validateManifest } from './config';
-import { PackError } from './errors';
+import { PackError } from '../errors';
 
 const manifestPath = new URL('../../public/models/tiny-random/manifest.json', import.meta.url);
 const good = () => JSON.parse(readFileSync(manifestPath, 'utf8'));

@@ -1,5 +1,5 @@
 /** The model pack manifest (docs/pack-format.md), typed field for field, and its validation. */
-import { PackError } from './errors';
+import { PackError } from '../errors';
 
 export const PACK_FORMAT = 'parametric-skills-pack';
 export const PACK_FORMAT_VERSION = 1;

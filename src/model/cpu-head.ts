@@ -8,7 +8,7 @@
  */
 import { CPU_HEAD_WASM } from './cpu-head-wasm';
 import type { CpuGraphInfo } from './config';
-import { EngineError } from './errors';
+import { EngineError } from '../errors';
 
 /** manifest.cpuGraph.head: where the head's table and row scales lie in the CPU graph's weights file. */
 export type CpuHeadInfo = NonNullable<CpuGraphInfo['head']>;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PackInfo, UnloadableEngine } from './engine';
 import { EngineSwitch } from './engine-switch';
-import { EngineError, PackError } from './errors';
+import { EngineError, PackError } from '../errors';
 
 /** An engine double that records loads, unloads and whether it holds a model. */
 function fake(name: string, fail?: Error) {

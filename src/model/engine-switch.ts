@@ -4,7 +4,7 @@
  */
 import type { Engine, EngineKind, UnloadableEngine, GenerateParams, GenerateStats, LoraTensors, MadeAdapter, PackInfo, SkillEncoding, TokenEvent } from './engine';
 import { detectWebGpu, type BackendPreference } from './env';
-import { EngineError, PackError } from './errors';
+import { EngineError, PackError } from '../errors';
 import type { LoadProgress, PackSource } from './pack';
 
 /** Which engine `auto` picks where WebGPU exists: the faster decoder in bench/results/perf.json. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { EngineError, PackError } from './errors';
+import { EngineError, PackError } from '../errors';
 import { HypernetCpu, loadHypernet, summarizeHypernet, type EncoderShape } from './hypernet';
 
 const bytes = new Uint8Array(readFileSync(new URL('../../public/models/tiny-random/hypernet.safetensors', import.meta.url)));

@@ -20,8 +20,8 @@ import {
   type LoraHeadTarget,
 } from '../kernels';
 import type { LoraTensors } from './engine';
-import { EngineError, PackError } from './errors';
-import { parseSafetensors } from './safetensors';
+import { EngineError, PackError } from '../errors';
+import { parseSafetensors } from '../formats/safetensors';
 
 export const HYPERNET_FORMAT = 'parametric-skills-hypernet';
 export const HYPERNET_FORMAT_VERSION = 1;

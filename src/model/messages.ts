@@ -1,7 +1,7 @@
 /** The typed message union between the main thread and the engine worker: {kind, id, content}. */
 import type { BackendPreference } from './env';
 import type { GenerateParams, GenerateStats, LoraTensors, MadeAdapter, PackInfo, SkillEncoding, TokenEvent } from './engine';
-import type { ErrorInfo } from './errors';
+import type { ErrorInfo } from '../errors';
 import type { LoadProgress, PackSource } from './pack';
 
 export type Request =

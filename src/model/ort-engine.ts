@@ -3,7 +3,7 @@ import { fileOfRole, graphRoles, hasCpuGraph, moduleShape, PackManifest, type Fi
 import { GpuContext, lossAfterFailure, lossReason } from '../kernels';
 import type { GenerateParams, GenerateStats, LoraTensors, MadeAdapter, PackInfo, SkillEncoding, TokenEvent, UnloadableEngine } from './engine';
 import { chooseBackend, detectWebGpu, type Backend, type BackendPreference } from './env';
-import { deviceLostError, EngineError } from './errors';
+import { deviceLostError, EngineError } from '../errors';
 import { createHypernet, loadHypernet, type Hypernet, type HypernetFile } from './hypernet';
 import { CpuHead } from './cpu-head';
 import { configureOrt, createSession, ort, ortWebGpuDevice } from './ort';

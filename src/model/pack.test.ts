@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { PackError } from './errors';
+import { PackError } from '../errors';
 import { graphRoles, hasCpuGraph } from './config';
 import { loadPack, loadPackFrom, sha256Hex, type ByteCache, type LoadProgress } from './pack';
 

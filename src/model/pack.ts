@@ -1,6 +1,6 @@
 /** Pack loading: manifest, byte-accurate progress, sha256 checks and the browser cache. */
 import { fileOfRole, filesFor, PackManifest, type FileRole, type PackGraph, validateManifest } from './config';
-import { PackError } from './errors';
+import { PackError } from '../errors';
 
 /**
  * Where a load stands. `files`: reading the pack's files (from the network or the browser cache, with their sha256

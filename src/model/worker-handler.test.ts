@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EngineClient, type Port } from './client';
 import type { Engine, GenerateParams, GenerateStats, TokenEvent } from './engine';
-import { EngineError, PackError } from './errors';
+import { EngineError, PackError } from '../errors';
 import type { Request, Response } from './messages';
 import { EngineWorkerHandler } from './worker-handler';
 

@@ -1,6 +1,6 @@
 /** Worker side: turns requests into Engine calls and posts the replies. Knows nothing about ORT. */
 import type { Engine } from './engine';
-import { toErrorInfo } from './errors';
+import { toErrorInfo } from '../errors';
 import type { Request, Response } from './messages';
 
 export class EngineWorkerHandler {

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createMemoryLibrary, StorageError, type AdapterLibrary } from '../adapters/persistence';
-import { readZip } from '../adapters/zip';
+import { readZip } from '../formats/zip';
 import { moduleShape, validateManifest, type PackManifest } from '../model/config';
 import type { AdapterModules, Engine, GenerateParams, GenerateStats, LoraTensors } from '../model/engine';
-import { EngineError } from '../model/errors';
+import { EngineError } from '../errors';
 import { composeSlots } from '../adapters/slots';
 import { createMemoryHistory, type ChatHistory } from './history';
 import { BUSY_NOTICE, createAppStore, maxNewTokensFor, type AppOptions } from './store';

@@ -17,7 +17,7 @@ import { parseSkill } from '../adapters/skill';
 import { composeSlots } from '../adapters/slots';
 import type { AdapterModules, Engine, GenerateStats, PackInfo } from '../model/engine';
 import type { BackendPreference } from '../model/env';
-import { EngineError } from '../model/errors';
+import { EngineError } from '../errors';
 import type { LoadProgress, PackSource } from '../model/pack';
 import type { ChatMessage } from '../model/tokenizer';
 import { createIndexedDbHistory, type ChatHistory, type SavedStats } from './history';

@@ -5,7 +5,7 @@
  * unless logits or encoder states are asked for.
  */
 import { moduleShape, type Architecture, type LoraConfig, type LoraModule } from '../../model/config';
-import type { SafetensorsFile } from '../../model/safetensors';
+import type { SafetensorsFile } from '../../formats/safetensors';
 import { encodePrepared, GpuContext, KernelError, lossReason, prepareDispatch, releasePrepared, type KernelProgram, type PreparedDispatch, type Uniforms } from '../gpu';
 import {
   argmaxFinalProgram,

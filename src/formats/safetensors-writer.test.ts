@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSafetensors } from '../model/safetensors';
-import { writeSafetensors } from './safetensors-writer';
+import { parseSafetensors, writeSafetensors } from './safetensors';
 
 describe('writeSafetensors', () => {
   it('writes what the reader reads: metadata, shapes, values, in order', () => {

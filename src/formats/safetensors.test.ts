@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { PackError } from './errors';
+import { PackError } from '../errors';
 import { parseSafetensors } from './safetensors';
 
 const packDir = new URL('../../public/models/tiny-random/', import.meta.url);
