@@ -259,7 +259,7 @@ describe('adapter library in the store', () => {
     await store.getState().toggleAdapter(entry.id);
     expect(store.getState().libraryNote).toBe(entry.mismatch);
     expect(library.records.get(entry.id)?.meta.active).toBe(true);
-    store.getState().exportAdapter(entry.id, 'peft');
+    expect(store.getState().exportAdapter(entry.id, 'peft')).toBeNull();
     expect(store.getState().libraryNote).toMatch(/only be exported with that pack loaded/);
   });
 
@@ -295,12 +295,10 @@ describe('adapter library in the store', () => {
   });
 
   it('exports PEFT as a zip and GGUF, and imports the PEFT zip back as the same adapter', async () => {
-    const saved: { name: string; bytes: Uint8Array; type: string }[] = [];
-    const { store } = await openApp(createMemoryLibrary(), { saveFile: (name, bytes, type) => saved.push({ name, bytes, type }) });
+    const { store } = await openApp(createMemoryLibrary());
     await store.getState().makeAdapter(SKILL('branch names!', 'Branches are feat/KEY-slug.'));
     const [made] = store.getState().adapters;
-    store.getState().exportAdapter(made.id, 'peft');
-    store.getState().exportAdapter(made.id, 'gguf');
+    const saved = [store.getState().exportAdapter(made.id, 'peft')!, store.getState().exportAdapter(made.id, 'gguf')!];
     expect(store.getState().libraryNote).toBeNull();
     expect(saved.map((f) => [f.name, f.type])).toEqual([['branch-names-peft.zip', 'application/zip'], ['branch-names.gguf', 'application/octet-stream']]);
     expect([...(await readZip(saved[0].bytes)).keys()]).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
