@@ -75,7 +75,11 @@ const contentSecurityPolicy = [
   "form-action 'none'",
 ].join('; ');
 
-export default defineConfig({
+/**
+ * `vite build` makes the app alone; `vite build --mode test` adds the harness pages (engine and kernel checks for the
+ * browser tests and benchmarks) and the app's test hook (window.appStore, see src/main.tsx).
+ */
+export default defineConfig(({ mode }) => ({
   plugins: [react(), ortWasm(), packIndex()],
   // This export condition makes onnxruntime-web load its wasm from ort.env.wasm.wasmPaths instead of inlining a URL.
   resolve: { conditions: ['onnxruntime-web-use-extern-wasm'] },
@@ -84,8 +88,8 @@ export default defineConfig({
   worker: { format: 'es' },
   build: {
     target: 'es2022',
-    rollupOptions: { input: { main: 'index.html', harness: 'harness.html', kernels: 'kernels.html' } },
+    rollupOptions: { input: mode === 'test' ? { main: 'index.html', harness: 'harness.html', kernels: 'kernels.html' } : { main: 'index.html' } },
   },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   test: { include: ['src/**/*.test.ts', 'src/**/*.test.tsx'], environment: 'node' },
-});
+}));

@@ -25,7 +25,7 @@ test('Gemma 3 270M pack (wasm): logits equal onnxruntime on the WebAssembly grap
   const manifest = JSON.parse(readFileSync(`${pack}/manifest.json`, 'utf8'));
   // The page gets the built app's copy (dist/); the reference reads public/. A stale build gives other weights.
   const served = `${root}dist/models/gemma-3-270m/manifest.json`;
-  if (existsSync(served)) expect(JSON.parse(readFileSync(served, 'utf8')).files, 'dist/ holds an older Gemma pack than public/: run npx vite build').toEqual(manifest.files);
+  if (existsSync(served)) expect(JSON.parse(readFileSync(served, 'utf8')).files, 'dist/ holds an older Gemma pack than public/: run npx vite build --mode test').toEqual(manifest.files);
   expect(manifest.files.map((f: { role: string }) => f.role)).toEqual(expect.arrayContaining(['cpu-model', 'cpu-weights']));
 
   await page.goto('/harness.html');

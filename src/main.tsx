@@ -14,7 +14,8 @@ const engine = createEngineClient();
 const store = createAppStore(engine);
 // A dead engine worker holds no model any more: the pack line says so and offers Retry (a new worker loads it again).
 engine.onWorkerLost = (err) => store.setState({ packStatus: 'error', error: err.message });
-(window as unknown as { appStore: typeof store }).appStore = store;
+// The browser tests read and drive the store; only test builds (`vite build --mode test`) and the dev server expose it.
+if (import.meta.env.DEV || import.meta.env.MODE === 'test') (window as unknown as { appStore: typeof store }).appStore = store;
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -13,7 +13,7 @@ type ChatIntents = 'send' | 'regenerate' | 'stop' | 'clearChat' | 'undoClear' | 
 export function chatActions(ctx: StoreContext): Pick<AppState, ChatIntents> {
   const { set, get, engine, settingsStorage } = ctx;
   /** Answer the conversation `turns` (it ends with the user's message): the reply streams into a new turn. */
-const answer = async (turns: ChatTurn[]) => {
+  const answer = async (turns: ChatTurn[]) => {
     const { settings } = get();
     const maxNewTokens = effectiveMaxNewTokens(get());
     const adapters = inUse(get().adapters).map(({ name, scale }) => ({ name, scale }));
