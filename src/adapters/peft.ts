@@ -9,16 +9,14 @@ import { moduleShape, type Architecture, type LoraConfig, type LoraModule, type 
 import type { AdapterModules } from '../model/engine';
 import { parseSafetensors, type TensorInfo, writeSafetensors, type F32Tensor } from '../formats/safetensors';
 import { readZip, writeZip } from '../formats/zip';
+import { AdapterFormatError } from '../errors';
 
 export const PEFT_CONFIG_FILE = 'adapter_config.json';
 export const PEFT_WEIGHTS_FILE = 'adapter_model.safetensors';
 /** Our own keys in the safetensors __metadata__: PEFT ignores them, our import restores the adapter's identity. */
 const META = { name: 'parametric_skills.name', skill: 'parametric_skills.skill', packId: 'parametric_skills.pack_id', packSha256: 'parametric_skills.pack_sha256' };
 
-/** A refusal the user reads as it is: it names the file, tensor or setting that does not fit. */
-export class AdapterFormatError extends Error {
-  override name = 'AdapterFormatError';
-}
+export { AdapterFormatError };
 
 /** What an export needs of an adapter. */
 export interface ExportableAdapter {

@@ -9,6 +9,7 @@
 import { fileOfRole, type PackManifest } from '../model/config';
 import { committed, openDatabase, pageIndexedDb, request } from './idb';
 import type { AdapterModules } from '../model/engine';
+import { StorageError, type StorageProblem } from '../errors';
 
 export const LIBRARY_DB_NAME = 'parametric-skills';
 /** Bump with a migration in `upgrade` when the stores or records change shape. */
@@ -57,17 +58,7 @@ export interface TensorRecord {
   modules: Record<string, { a: ArrayBuffer; b: ArrayBuffer }>;
 }
 
-export type StorageProblem = 'unavailable' | 'quota' | 'failed';
-
-export class StorageError extends Error {
-  constructor(
-    readonly problem: StorageProblem,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'StorageError';
-  }
-}
+export { StorageError, type StorageProblem };
 
 export interface LoadedLibrary {
   adapters: StoredAdapter[];

@@ -1,5 +1,6 @@
 /** Reading a skill the user pasted or dropped: SKILL.md front matter, and refusing what is not text. */
 import { parseDocument, visit, type ScalarTag, type Tags } from 'yaml';
+import { SkillInputError } from '../errors';
 
 export const MAX_SKILL_BYTES = 1 << 20;
 
@@ -12,12 +13,7 @@ export interface SkillText {
   warnings: string[];
 }
 
-export class SkillInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SkillInputError';
-  }
-}
+export { SkillInputError };
 
 /** Decode dropped bytes as UTF-8 text, refusing binary files and invalid UTF-8 with a clear message. */
 export function decodeSkillFile(bytes: Uint8Array, fileName: string): string {

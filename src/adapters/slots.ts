@@ -1,6 +1,7 @@
 /** Composition of active adapters into the engine's stacked LoRA slots (rank concatenation). */
 import { moduleShape, type Architecture, type LoraConfig, type LoraModule } from '../model/config';
 import type { AdapterModules, LoraTensors } from '../model/engine';
+import { EngineError } from '../errors';
 
 export interface ActiveAdapter {
   modules: AdapterModules;
@@ -14,7 +15,7 @@ export interface ActiveAdapter {
  */
 export function composeSlots(adapters: ActiveAdapter[], arch: Architecture, lora: LoraConfig): LoraTensors | null {
   if (adapters.length === 0) return null;
-  if (adapters.length > lora.slots) throw new Error(`${adapters.length} adapters are active, but this pack has ${lora.slots} slots`);
+  if (adapters.length > lora.slots) throw new EngineError('input', `${adapters.length} adapters are active, but this pack has ${lora.slots} slots`);
   const { rank, slots } = lora;
   const layers = arch.numHiddenLayers;
   const total = rank * slots;
@@ -26,7 +27,7 @@ export function composeSlots(adapters: ActiveAdapter[], arch: Architecture, lora
     adapters.forEach((adapter, k) => {
       const src = adapter.modules[module];
       if (!src || src.a.length !== layers * fanIn * rank || src.b.length !== layers * rank * fanOut) {
-        throw new Error(`adapter ${k + 1} has no ${module} of shape A [${layers}, ${fanIn}, ${rank}], B [${layers}, ${rank}, ${fanOut}]`);
+        throw new EngineError('input', `adapter ${k + 1} has no ${module} of shape A [${layers}, ${fanIn}, ${rank}], B [${layers}, ${rank}, ${fanOut}]`);
       }
       const scale = (lora.alpha / rank) * adapter.scale;
       for (let l = 0; l < layers; l++) {

@@ -150,6 +150,7 @@ export function writeSafetensors(tensors: readonly F32Tensor[], metadata: Record
   let offset = 0;
   for (const t of tensors) {
     const count = t.shape.reduce((n, d) => n * d, 1);
+    // Invariants: the app's own tensors (adapter exports) always fit their shapes and have distinct names.
     if (count !== t.data.length) throw new Error(`tensor "${t.name}": shape ${JSON.stringify(t.shape)} holds ${count} values, data has ${t.data.length}`);
     if (t.name in header) throw new Error(`tensor "${t.name}" appears twice`);
     header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };

@@ -3,15 +3,14 @@
  * noise that deflate barely shrinks); reading accepts stored and deflated entries, so archives made by
  * other tools import too. No zip64, no encryption, no multi-disk archives.
  */
+import { ZipError } from '../errors';
 
 export interface ZipEntry {
   name: string;
   data: Uint8Array;
 }
 
-export class ZipError extends Error {
-  override name = 'ZipError';
-}
+export { ZipError };
 
 const LOCAL_HEADER = 0x04034b50;
 const CENTRAL_HEADER = 0x02014b50;

@@ -2,6 +2,7 @@
  * CPU twins of the kernels, in plain TypeScript loops: the WebAssembly-fallback path of the hypernetwork and the
  * reference the WGSL kernels are tested against. Sums run in float64 (JS numbers), results are float32.
  */
+import { KernelError } from '../errors';
 import type { LinearActivation } from './linear';
 import type { LoraHeadTarget } from './lora-head-write';
 
@@ -13,7 +14,7 @@ export interface Matrix {
 }
 
 export function matrix(data: Float32Array, rows: number, cols: number): Matrix {
-  if (data.length !== rows * cols) throw new Error(`${data.length} values do not make a [${rows}, ${cols}] matrix`);
+  if (data.length !== rows * cols) throw new KernelError(`${data.length} values do not make a [${rows}, ${cols}] matrix`);
   return { data, rows, cols };
 }
 
@@ -23,7 +24,7 @@ function geluTanhScalar(x: number): number {
 
 /** y = act(x W^T + b), W [out, in]. */
 export function linear(x: Matrix, weight: Matrix, bias: Float32Array | null, activation: LinearActivation = 'none'): Matrix {
-  if (weight.cols !== x.cols) throw new Error(`linear: weight [${weight.rows}, ${weight.cols}] does not take ${x.cols} inputs`);
+  if (weight.cols !== x.cols) throw new KernelError(`linear: weight [${weight.rows}, ${weight.cols}] does not take ${x.cols} inputs`);
   const y = new Float32Array(x.rows * weight.rows);
   for (let r = 0; r < x.rows; r++) {
     const xo = r * x.cols;

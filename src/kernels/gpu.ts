@@ -2,15 +2,10 @@
  * The WebGPU context of our kernels: the device (ours, or one shared with onnxruntime-web), a pipeline cache,
  * tensors in storage buffers, and a recorder that puts a whole computation into one command encoder.
  */
+import { KernelError } from '../errors';
 import { bindingsWgsl, GEMM_TILE, PRELUDE_WGSL, WORKGROUP_SIZE, type StorageType, type UniformField } from './wgsl';
 
-/** A kernel misuse (bad shape, too large a dispatch) or a GPU error, prefixed with the kernel or job name. */
-export class KernelError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'KernelError';
-  }
-}
+export { KernelError };
 
 export type WorkgroupCount = readonly [number, number, number];
 export type Uniforms<U extends string> = Record<U, number>;
@@ -87,7 +82,7 @@ export class GpuContext {
   static async create(device?: GPUDevice): Promise<GpuContext> {
     if (device) return new GpuContext(device);
     const adapter = await navigator.gpu?.requestAdapter();
-    if (!adapter) throw new KernelError('WebGPU: no adapter is available');
+    if (!adapter) throw new KernelError('WebGPU: no adapter is available', 'no-adapter');
     // The decoder's fused linear binds up to 9 storage buffers (4-bit weights with zero points, bias, LoRA).
     const { maxStorageBufferBindingSize, maxBufferSize, maxStorageBuffersPerShaderStage } = adapter.limits;
     return new GpuContext(await adapter.requestDevice({ requiredLimits: { maxStorageBufferBindingSize, maxBufferSize, maxStorageBuffersPerShaderStage } }));
@@ -172,7 +167,7 @@ export class GpuContext {
       const outOfMemory = await this.device.popErrorScope();
       if (failure) throw failure;
       const gpuError = validation ?? outOfMemory;
-      if (gpuError) throw new KernelError(`${label}: ${gpuError.message}`);
+      if (gpuError) throw new KernelError(`${label}: ${gpuError.message}`, 'gpu');
       await rec.collect();
       return result as T;
     } finally {

@@ -1,7 +1,7 @@
 /** Main-thread side of the engine: the same Engine interface, backed by messages to the worker. */
 import type { Engine, GenerateParams, GenerateStats, LoraTensors, MadeAdapter, PackInfo, SkillEncoding, TokenEvent } from './engine';
 import type { BackendPreference } from './env';
-import { EngineError, PackError, type ErrorInfo } from '../errors';
+import { EngineError, fromErrorInfo } from '../errors';
 import type { Request, Response } from './messages';
 import type { LoadProgress, PackSource } from './pack';
 
@@ -25,13 +25,7 @@ export function workerStoppedError(ev: Event | null): EngineError {
   return new EngineError('worker', `the engine worker stopped: ${what}`);
 }
 
-export function fromErrorInfo(e: ErrorInfo): Error {
-  if (e.name === 'PackError') return new PackError(e.code as PackError['code'], e.message, e.file);
-  if (e.name === 'EngineError') return new EngineError(e.code as EngineError['code'], e.message);
-  const err = new Error(e.message);
-  err.name = e.name;
-  return err;
-}
+export { fromErrorInfo };
 
 export class EngineClient implements Engine {
   private nextId = 1;

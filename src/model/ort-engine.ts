@@ -134,7 +134,7 @@ export class OrtEngine implements UnloadableEngine {
     });
     // A lost device's promise is settled already, so it wins against a new task.
     const lost = await Promise.race([device.lost, yieldToEventLoop()]);
-    if (lost) throw new Error(`its GPU device is lost (${lossReason(lost)})`);
+    if (lost) throw new EngineError('device-lost', `its GPU device is lost (${lossReason(lost)})`);
     this.device = device;
   }
 

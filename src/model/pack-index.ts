@@ -1,11 +1,8 @@
 /** Which pack the app opens: ?pack=<id or URL>, else the default named by models/index.json (vite.config.ts writes it). */
 
-export class PackIndexError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PackIndexError';
-  }
-}
+import { PackIndexError } from '../errors';
+
+export { PackIndexError };
 
 const HINT = 'open a pack below, or name one in the address (?pack=<id>)';
 

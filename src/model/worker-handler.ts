@@ -48,6 +48,7 @@ export class EngineWorkerHandler {
         }
         default: {
           const never: never = req;
+          // Invariant: the client sends only the requests of messages.ts.
           throw new Error(`unknown request ${JSON.stringify(never)}`);
         }
       }

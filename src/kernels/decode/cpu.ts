@@ -2,6 +2,7 @@
  * CPU twins of the decoder kernels (programs.ts), written from the formats' definitions with float64 sums: the
  * references the e2e kernel tests compare each WGSL kernel with. Row-major arrays, shapes as in programs.ts.
  */
+import { KernelError } from '../../errors';
 import type { Epilogue, NormMode, RopeMode, WeightFormat } from './programs';
 
 const BLOCK = 32;
@@ -9,7 +10,7 @@ const BLOCK = 32;
 /** W [N, K] from MatMulNBits blocks: codes [N, K/32, 32*bits/8] low bits first, scales [N, K/32], zero points
  * 4-bit packed [N, ceil(K/32/2)] (absent: 2^(bits-1)). */
 export function dequantize(format: WeightFormat, codes: Uint8Array, scales: Float32Array, zeros: Uint8Array | null, n: number, k: number): Float32Array {
-  if (format === 'f32') throw new Error('f32 weights need no dequantization');
+  if (format === 'f32') throw new KernelError('f32 weights need no dequantization');
   const bits = format === 'q8' ? 8 : 4;
   const blocks = k / BLOCK;
   const zeroRow = Math.ceil(blocks / 2);

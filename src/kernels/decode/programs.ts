@@ -8,7 +8,7 @@
  *   counters[2] sampling seed of this token, counters[3] sampling temperature (f32 bits, 0 = greedy).
  * Rows past T are computed on zeros or skipped; no kernel returns before a barrier.
  */
-import { gemmDispatch, grid, type KernelProgram, type WorkgroupCount } from '../gpu';
+import { gemmDispatch, grid, KernelError, type KernelProgram, type WorkgroupCount } from '../gpu';
 import { GELU_TANH_WGSL, GEMM_WGSL, WORKGROUP_MAX_WGSL, WORKGROUP_SIZE, WORKGROUP_SUM_WGSL } from '../wgsl';
 
 /** Block size of the quantized formats (com.microsoft MatMulNBits, block_size 32). */
@@ -329,7 +329,7 @@ type NormUniform = 'capacity' | 'dim' | 'eps' | 'offset' | 'rank' | 'layer';
  * row for n modules that read it (q and v after the input norm): xa_i[t] = y[t] A_i[layer], A_i [layers, dim, rank].
  */
 export function rmsNormRowsProgram(mode: NormMode, loraDowns = 0): KernelProgram<NormUniform> {
-  if (loraDowns > 0 && mode !== 'rows') throw new Error('rms_norm_rows: LoRA down-projections need the rows mode');
+  if (loraDowns > 0 && mode !== 'rows') throw new KernelError('rms_norm_rows: LoRA down-projections need the rows mode');
   const out = mode === 'last' ? 'y[i]' : 'y[t * u.dim + i]';
   const modules = Array.from({ length: loraDowns }, (_, i) => i);
   const downs = /* wgsl */ `
