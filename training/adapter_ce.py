@@ -21,10 +21,12 @@ import torch
 import torch.nn.functional as F
 
 from . import bench_skills
-from .bench_skills import Runner, chunk_tokens_of, load_cases, make_plan
+from .bench_skills import chunk_tokens_of, make_plan
+from .cases import load_cases
 from .conversations import encode_conversation
 from .export.pack import git_commit
 from .hypernet import compose_slots, load_hypernet
+from .runner import Runner
 from .teacher import greedy_hits
 
 CONDITIONS = ("base", "icl", "adapter", "shuffled")
@@ -58,8 +60,8 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     t0 = time.time()
-    cases = load_cases(args.testset, None, args.limit, args.seed)
-    runner = Runner(args.pack, max_new_tokens=0)
+    cases = load_cases(args.testset, args.limit, args.seed)
+    runner = Runner.from_pack(args.pack, max_new_tokens=0)
     expected = {c["case_id"]: c["expected"] for c in cases}
     # The skill benchmark's own plan (all its conditions, so the same random draws): the same messages and the same
     # shuffled adapter per case as the pass rates it is read beside.

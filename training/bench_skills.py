@@ -22,37 +22,16 @@ from pathlib import Path
 
 import torch
 
-from .conversations import load_tokenizer, render_ids, with_skill
-from .export.pack import git_commit, load_pack_model, lora_spec_of
+from .cases import load_cases
+from .conversations import load_tokenizer, with_skill
+from .export.pack import git_commit
 from .hypernet import Hypernetwork, compose_slots, load_hypernet
-from .model import generate
-from .skill_encoder import encode_skill
+from .runner import Runner, first_line_answer
 from .skills import FAMILIES, scoring
 from .skills.scoring import per_case
 from .skills.render import filler_sections
 
 CONDITIONS = ("base", "icl", "adapter", "adapter_icl", "shuffled", "accumulate_3")
-
-
-def load_cases(testset: Path, skills_dir: Path | None, limit: int, seed: int) -> list[dict]:
-    if skills_dir:
-        cases = []
-        for d in sorted(p for p in skills_dir.iterdir() if (p / "SKILL.md").exists()):
-            skill_md = (d / "SKILL.md").read_text()
-            for i, line in enumerate((d / "cases.jsonl").read_text().splitlines()):
-                if line.strip():
-                    c = json.loads(line)
-                    cases.append({"case_id": f"{d.name}-{i}", "split": "external", "skill_id": d.name, "family": d.name, "params": {},
-                                  "skill_md": skill_md, "messages": [{"role": "user", "content": c["input"]}], "expected": c["expected"],
-                                  "length_bucket": "long" if len(skill_md.split()) > 200 else "short"})
-        return cases
-    cases = [json.loads(line) for line in testset.read_text().splitlines() if line.strip()]
-    rng = random.Random(seed)
-    out = []
-    for split in sorted({c["split"] for c in cases}):
-        group = [c for c in cases if c["split"] == split]
-        out += rng.sample(group, min(limit, len(group))) if limit else group
-    return out
 
 
 def pad_past_context(cases: list[dict], tok, tokens: int, seed: int) -> list[dict]:
@@ -82,42 +61,6 @@ def pad_cases(cases: list[dict], tok, context: int, factor: float, seed: int) ->
     lengths = sorted({c["skill_id"]: len(tok.encode(c["skill_md"], add_special_tokens=False)) for c in cases}.values())
     return cases, {"factor": factor, "context_tokens": context,
                    "skill_tokens": {"min": lengths[0], "median": lengths[len(lengths) // 2], "max": lengths[-1]}}
-
-
-def first_line_answer(text: str) -> str:
-    """Answers are one line: the first non-empty line is the answer (the decode stops there too)."""
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")
-
-
-def line_complete(text: str) -> bool:
-    """True once a non-blank line has ended: decoding further cannot change first_line_answer. The browser
-    benchmark stops on the same rule (GenerateParams.stopAtLineEnd), and so does eval_base."""
-    return "\n" in text.lstrip()
-
-
-class Runner:
-    def __init__(self, pack: Path, max_new_tokens: int):
-        self.model, self.manifest = load_pack_model(pack)
-        self.lora = lora_spec_of(self.manifest)
-        self.tok = load_tokenizer(pack)
-        self.eos = set(self.manifest["generation"]["eosTokenIds"])
-        self.max_new = max_new_tokens
-        self.context = self.manifest["generation"]["contextLength"]
-
-    def answer(self, messages: list[dict], lora) -> tuple[str, bool]:
-        ids = render_ids(self.tok, messages, add_generation_prompt=True)
-        truncated = len(ids) + self.max_new > self.context
-        if truncated:  # keep the newest tokens, as the app does
-            ids = ids[-(self.context - self.max_new):]
-        out = generate(self.model, ids, self.max_new, self.eos, lora=lora,
-                       until=lambda out: line_complete(self.tok.decode(out, skip_special_tokens=True)))
-        return first_line_answer(self.tok.decode(out, skip_special_tokens=True)), truncated
-
-    def adapter(self, net: Hypernetwork, skill_md: str, chunk_tokens: int):
-        ids = self.tok.encode(skill_md, add_special_tokens=False)
-        hidden = encode_skill(self.model, ids, self.tok.bos_token_id, self.manifest["encoder"]["layers"], chunk_tokens)
-        with torch.no_grad():
-            return {m: (a[0], b[0]) for m, (a, b) in net(hidden[None]).items()}
 
 
 def make_plan(cases: list[dict], conditions: list[str], seed: int) -> dict:
@@ -248,7 +191,7 @@ def main() -> None:
         raise SystemExit(f"--over_context is a multiple of the context, at least 1 (got {args.over_context})")
     torch.set_num_threads(args.threads)
     t0 = time.time()
-    cases = load_cases(args.testset, args.skills, args.limit, args.seed)
+    cases = load_cases(args.testset, args.limit, args.seed, skills_dir=args.skills)
     own = args.pack / "hypernet.safetensors"
     hypernets = args.hypernets if args.hypernets is not None else ([own] if own.exists() else [])
     conditions = list(CONDITIONS) if hypernets else ["base", "icl"]
@@ -258,7 +201,7 @@ def main() -> None:
             cases, _ = pad_cases(cases, load_tokenizer(args.pack), manifest["generation"]["contextLength"], args.over_context, args.seed)
         json.dump(make_plan(cases, conditions, args.seed), sys.stdout)
         return
-    runner = Runner(args.pack, args.max_new_tokens)
+    runner = Runner.from_pack(args.pack, args.max_new_tokens)
     padding = None
     if args.over_context:  # with the runner's own tokenizer, past the context it cuts prompts to
         cases, padding = pad_cases(cases, runner.tok, runner.context, args.over_context, args.seed)

@@ -5,13 +5,15 @@
 - small: the committed pack public/models/small-skills (or --checkpoint RUN_DIR for a training run folder).
 - gemma: the Gemma 3 270M GGUF converted to a Hugging Face folder under .build/ (converted on first use).
 - gemma-skill: the same with the committed skill-tune delta (--delta, training/skill_tune.py) merged into its weights.
+--limit N scores N cases per split: its own subset (training/cases.py, selection "eval_base"), or with --bench-cases
+the skill benchmark's; the result names it in case_selection.
 Each model also gets "general_text": its perplexity on held-out ordinary prose (training/general_text.py).
 Prompts come from the model's own chat template (AutoTokenizer.apply_chat_template): the SKILL.md text is the
 system message; Gemma's template has no system role and folds it into the first user turn. `--format plain`
 (Gemma base is not instruction-tuned) writes a plain completion prompt instead:
 "<SKILL.md>\n\nUser: ...\nAssistant: ...\nUser: ...\nAssistant:".
 
-Decoding: greedy with the KV cache, at most --max-new-tokens. Stop rule: at an end-of-sequence token; and when the
+Decoding (training/runner.py): greedy with the KV cache, at most --max-new-tokens. Stop rule: at an end-of-sequence token; and when the
 expected answer is one line (every family except multi-line ones such as import sorting), at the first newline after
 some non-blank output, which is cut off. The answer is the decoded text, stripped.
 Results merge into --out under "<model>" (plain format: "<model>-plain"), per condition ("icl", "no_skill"),
@@ -21,21 +23,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import shlex
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from . import general_text
-from .bench_skills import first_line_answer, line_complete
-from .bench_skills import load_cases as bench_cases
+from .cases import load_cases
+from .conversations import with_skill
 from .export.pack import git_commit, sha256_file
-from .model import Transformer, generate
+from .runner import Runner, eos_ids_of
 from .skills import aggregate, score
 from .skills.scoring import per_case
 
@@ -45,61 +45,6 @@ DELTA = ROOT / "training/deltas/gemma-3-270m-skill.safetensors"
 SMALL_PACK = ROOT / "public/models/small-skills"
 GEMMA_DIR = ROOT / ".build/gemma-3-270m-hf"
 CONDITIONS = ("icl", "no_skill")
-
-
-def load_cases(path: Path, limit: int, seed: int) -> list[dict]:
-    """All cases, or the first `limit` per split in a seeded shuffle (the same subset for every model)."""
-    cases = [json.loads(line) for line in path.open(encoding="utf-8")]
-    if not limit:
-        return cases
-    by_split: dict[str, list[dict]] = defaultdict(list)
-    for c in cases:
-        by_split[c["split"]].append(c)
-    out = []
-    for split, items in by_split.items():
-        items = list(items)
-        random.Random(f"{seed}:{split}").shuffle(items)
-        out += items[:limit]
-    return out
-
-
-class Runner:
-    """A model, its tokenizer and its stop tokens; `answer()` turns a prompt into a one-answer string."""
-
-    def __init__(self, model: Transformer, tokenizer, eos_ids: set[int], fmt: str = "chat"):
-        self.model, self.tokenizer, self.eos_ids, self.fmt = model, tokenizer, eos_ids, fmt
-
-    def prompt_ids(self, case: dict, with_skill: bool) -> list[int]:
-        messages = [{"role": m["role"], "content": m["content"]} for m in case["messages"]]
-        if self.fmt == "plain":
-            lines = [f"{'User' if m['role'] == 'user' else 'Assistant'}: {m['content']}" for m in messages]
-            text = (case["skill_md"].rstrip() + "\n\n" if with_skill else "") + "\n".join(lines) + "\nAssistant:"
-            return self.tokenizer(text, add_special_tokens=True)["input_ids"]
-        if with_skill:
-            messages = [{"role": "system", "content": case["skill_md"]}, *messages]
-        ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
-        return list(ids["input_ids"] if isinstance(ids, dict) or hasattr(ids, "keys") else ids)
-
-    def answer(self, prompt: list[int], one_line: bool, max_new_tokens: int) -> str:
-        until = (lambda out: line_complete(self.tokenizer.decode(out, skip_special_tokens=True))) if one_line else None
-        out = generate(self.model, prompt, max_new_tokens, self.eos_ids, until=until)
-        text = self.tokenizer.decode(out, skip_special_tokens=True)
-        return first_line_answer(text) if one_line else text.strip()
-
-
-def eos_ids_of(tokenizer, folder: Path) -> set[int]:
-    ids = set()
-    config = json.loads((folder / "tokenizer_config.json").read_text())
-    for name in [config.get("eos_token"), *config.get("extra_eos_tokens", []), "<end_of_turn>"]:
-        if isinstance(name, str):
-            i = tokenizer.convert_tokens_to_ids(name)
-            if i is not None and i != tokenizer.unk_token_id:
-                ids.add(i)
-    gen = folder / "generation_config.json"
-    if gen.exists():
-        e = json.loads(gen.read_text()).get("eos_token_id")
-        ids.update(e if isinstance(e, list) else [e] if e is not None else [])
-    return ids
 
 
 def load_small(pack: Path | None, checkpoint: Path | None) -> tuple[Runner, dict]:
@@ -137,7 +82,7 @@ def load_gemma(fmt: str, delta: Path | None = None) -> tuple[Runner, dict]:
         record = merge_delta(model, delta)
         source["delta"] = {"file": str(delta.relative_to(ROOT) if delta.is_relative_to(ROOT) else delta),
                            "sha256": sha256_file(delta), "step": record.get("step"), "totals": record.get("totals")}
-    return Runner(model, tokenizer, eos_ids_of(tokenizer, folder), fmt), source
+    return Runner(model, tokenizer, eos_ids_of(tokenizer, folder), fmt=fmt), source
 
 
 def evaluate(runner: Runner, cases: list[dict], max_new_tokens: int, conditions=CONDITIONS, progress: bool = False) -> dict[str, Any]:
@@ -145,8 +90,8 @@ def evaluate(runner: Runner, cases: list[dict], max_new_tokens: int, conditions=
     for cond in conditions:
         scored = []
         for i, case in enumerate(cases):
-            prompt = runner.prompt_ids(case, with_skill=cond == "icl")
-            output = runner.answer(prompt, "\n" not in case["expected"], max_new_tokens)
+            messages = with_skill(case["messages"], case["skill_md"]) if cond == "icl" else case["messages"]
+            output, _ = runner.answer(messages, one_line="\n" not in case["expected"], max_new_tokens=max_new_tokens)
             scored.append((case, score(case, output)))
             if i < 3:
                 samples.setdefault(cond, []).append({"case_id": case["case_id"], "expected": case["expected"], "output": output})
@@ -188,15 +133,13 @@ def main(argv: list[str] | None = None) -> None:
         runner.fmt = args.format
     else:
         runner, source = load_gemma(args.format, args.delta if args.model == "gemma-skill" else None)
-    if args.bench_cases:
-        cases = bench_cases(args.testset, None, args.limit, args.seed)
-    else:
-        cases = load_cases(args.testset, args.limit, args.seed)
+    # --bench-cases: the benchmark's subset; otherwise the older eval_base one its committed results name (cases.py).
+    cases = load_cases(args.testset, args.limit, args.seed, selection="bench_skills" if args.bench_cases else "eval_base")
     result = evaluate(runner, cases, args.max_new_tokens, tuple(args.conditions.split(",")), progress=True)
     key = args.key or args.model + ("-plain" if args.format == "plain" else "")
     entry = {
         **result,
-        "general_text": None if args.no_general_text else general_text.perplexity(runner.model, runner.tokenizer),
+        "general_text": None if args.no_general_text else general_text.perplexity(runner.model, runner.tok),
         "model_source": source,
         "format": args.format,
         "limit_per_split": args.limit or None,

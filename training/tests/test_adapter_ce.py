@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from training.adapter_ce import answer_ce
-from training.bench_skills import Runner
+from training.runner import Runner
 from training.conversations import render_ids
 from training.model import generate
 
@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_forced_exact_is_greedy_decoding_and_ce_is_the_answers():
     # The small pack's model ends its turns (the random tiny one would not), so its greedy answer is a whole turn.
-    runner = Runner(ROOT / "public/models/small-skills", max_new_tokens=48)
+    runner = Runner.from_pack(ROOT / "public/models/small-skills", max_new_tokens=48)
     messages = [{"role": "system", "content": "---\nname: branch-names\ndescription: Names git branches.\n---\n\n"
                  "Branch names are the change type, a slash and the summary in kebab-case (fix/login-timeout).\n"},
                 {"role": "user", "content": "Name the branch: fix the login timeout on slow networks"}]

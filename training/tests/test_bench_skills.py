@@ -65,14 +65,16 @@ def test_adapter_scale_is_the_scale_folded_into_b() -> None:
 
     import torch
 
-    from training.bench_skills import Runner, chunk_tokens_of, load_cases, run_plan
+    from training.bench_skills import chunk_tokens_of, run_plan
+    from training.cases import load_cases
+    from training.runner import Runner
     from training.hypernet import load_hypernet
 
     root = Path(__file__).resolve().parents[2]
     pack = root / "public/models/small-skills"
-    cs = load_cases(root / "training/data/testset-v1.jsonl", None, 1, seed=0)
+    cs = load_cases(root / "training/data/testset-v1.jsonl", 1, seed=0)
     plan = make_plan(cs, ["base", "adapter"], seed=0)
-    runner = Runner(pack, max_new_tokens=24)
+    runner = Runner.from_pack(pack, max_new_tokens=24)
     net, chunk = load_hypernet(pack / "hypernet.safetensors"), chunk_tokens_of(pack / "hypernet.safetensors")
     zero = run_plan(runner, net, chunk, plan, 0.0)
     base_of = {j["case_id"]: o for j, o in zip(plan["jobs"], zero) if j["condition"] == "base"}
@@ -107,15 +109,17 @@ def test_skills_padded_past_the_context_keep_their_text_and_overflow_the_prompt(
     a skill-in-context prompt with it is cut to the context while the unpadded one is not."""
     from pathlib import Path
 
-    from training.bench_skills import Runner, load_cases, pad_past_context
+    from training.bench_skills import pad_past_context
+    from training.cases import load_cases
+    from training.runner import Runner
     from training.conversations import with_skill
     from training.skills import parse_skill_md
 
     root = Path(__file__).resolve().parents[2]
     pack = root / "public/models/small-skills"
-    runner = Runner(pack, max_new_tokens=8)
+    runner = Runner.from_pack(pack, max_new_tokens=8)
     target = int(1.25 * runner.context)
-    cs = load_cases(root / "training/data/testset-v1.jsonl", None, 2, seed=0)
+    cs = load_cases(root / "training/data/testset-v1.jsonl", 2, seed=0)
     cs = cs + [dict(cs[0], case_id="again")]  # the same skill in a second case
     padded = pad_past_context(cs, runner.tok, target, seed=0)
     count = lambda text: len(runner.tok.encode(text, add_special_tokens=False))  # noqa: E731
@@ -148,15 +152,17 @@ def test_padded_plan_matches_the_padding_of_a_run(monkeypatch: pytest.MonkeyPatc
     import sys
     from pathlib import Path
 
-    from training.bench_skills import CONDITIONS, Runner, load_cases, main, make_plan, pad_cases
+    from training.bench_skills import CONDITIONS, main, make_plan, pad_cases
+    from training.cases import load_cases
+    from training.runner import Runner
 
     root = Path(__file__).resolve().parents[2]
     pack = root / "public/models/small-skills"
     monkeypatch.setattr(sys, "argv", ["bench_skills", "--pack", str(pack), "--limit", "1", "--over_context", "1.1", "--plan"])
     main()
     plan = json.loads(capsys.readouterr().out)
-    runner = Runner(pack, max_new_tokens=48)
-    cases, padding = pad_cases(load_cases(root / "training/data/testset-v1.jsonl", None, 1, 0), runner.tok, runner.context, 1.1, 0)
+    runner = Runner.from_pack(pack, max_new_tokens=48)
+    cases, padding = pad_cases(load_cases(root / "training/data/testset-v1.jsonl", 1, 0), runner.tok, runner.context, 1.1, 0)
     assert plan == make_plan(cases, list(CONDITIONS), 0)
     assert padding["skill_tokens"]["min"] > 1.1 * runner.context
     assert all(len(runner.tok.encode(t, add_special_tokens=False)) > 1.1 * runner.context for t in plan["skills"].values())
@@ -168,15 +174,16 @@ def test_line_end_stop_keeps_the_answer_of_a_full_decode() -> None:
     line of a decode run to its end; `until` keeps the token that made it true and stops there."""
     from pathlib import Path
 
-    from training.bench_skills import Runner, first_line_answer, line_complete, load_cases
+    from training.cases import load_cases
+    from training.runner import Runner, first_line_answer, line_complete
     from training.conversations import render_ids
     from training.model import generate
 
     assert not line_complete("") and not line_complete("\n\n  \n") and not line_complete(" abc")
     assert line_complete("\n abc\n") and line_complete("abc.\n\nmore")
     root = Path(__file__).resolve().parents[2]
-    runner = Runner(root / "public/models/small-skills", max_new_tokens=24)
-    for case in load_cases(root / "training/data/testset-v1.jsonl", None, 1, seed=0):
+    runner = Runner.from_pack(root / "public/models/small-skills", max_new_tokens=24)
+    for case in load_cases(root / "training/data/testset-v1.jsonl", 1, seed=0):
         ids = render_ids(runner.tok, case["messages"], add_generation_prompt=True)
         whole = generate(runner.model, ids, 24, runner.eos)
         assert generate(runner.model, ids, 24, runner.eos, until=lambda out: len(out) == 3) == whole[:3]

@@ -8,8 +8,9 @@ import torch
 from tokenizers import Tokenizer
 from transformers import PreTrainedTokenizerFast
 
-from training.eval_base import Runner, eos_ids_of, evaluate
+from training.eval_base import evaluate
 from training.model import Transformer, init_weights
+from training.runner import Runner, eos_ids_of
 from training.train_small import (ChatEncoder, EpochSource, SkillData, batch_loss, build_rows, collate, load_config, load_run,
                                   model_config, pack_rows, packed_forward, train)
 
@@ -152,14 +153,14 @@ def test_eval_base_bench_cases_are_the_skill_benchmark_subset(monkeypatch, tmp_p
     """--bench-cases evaluates exactly the cases the skill benchmark picks for the same --limit and --seed, so its
     numbers sit beside that table; without it eval_base keeps its own subset."""
     import training.eval_base as eval_base
-    from training.bench_skills import load_cases as bench_cases
+    from training.cases import load_cases as bench_cases
 
     seen = []
     monkeypatch.setattr(eval_base, "evaluate", lambda runner, cases, *a, **k: seen.append([c["case_id"] for c in cases]) or {"conditions": {}, "samples": {}})
     out = tmp_path / "eval.json"
     eval_base.main(["--model", "small", "--limit", "2", "--bench-cases", "--out", str(out), "--no-general-text"])
     eval_base.main(["--model", "small", "--limit", "2", "--out", str(tmp_path / "own.json"), "--no-general-text"])
-    assert seen[0] == [c["case_id"] for c in bench_cases(DATA / "testset-v2.jsonl", None, 2, 0)]
+    assert seen[0] == [c["case_id"] for c in bench_cases(DATA / "testset-v2.jsonl", 2, 0)]
     assert len(seen[1]) == len(seen[0]) == 8 and seen[1] != seen[0]
     assert json.loads(out.read_text())["small"]["case_selection"] == "bench_skills"
     with pytest.raises(SystemExit, match="for a --limit"):
@@ -167,8 +168,8 @@ def test_eval_base_bench_cases_are_the_skill_benchmark_subset(monkeypatch, tmp_p
 
 
 def test_eval_base_answers_by_the_benchmark_line_rule(monkeypatch):
-    """eval_base and the skill benchmark read a one-line answer the same way (bench_skills.first_line_answer)."""
-    import training.eval_base as eval_base
+    """eval_base and the skill benchmark read a one-line answer the same way (runner.first_line_answer)."""
+    import training.runner as runner_module
 
     text = "\n  \r\n  ticket-42 \rtail\nmore\n"  # splitlines ends a line at \r too
 
@@ -176,7 +177,11 @@ def test_eval_base_answers_by_the_benchmark_line_rule(monkeypatch):
         def decode(self, ids, skip_special_tokens=True):
             return text[: len(ids)]
 
-    monkeypatch.setattr(eval_base, "generate", lambda model, prompt, n, eos, until=None: list(range(len(text))))
+        def apply_chat_template(self, messages, **kw):
+            return [1]
+
+    monkeypatch.setattr(runner_module, "generate", lambda model, prompt, n, eos, lora=None, until=None: list(range(len(text))))
     runner = Runner(None, Tok(), set())
-    assert runner.answer([1], one_line=True, max_new_tokens=64) == "ticket-42"
-    assert runner.answer([1], one_line=False, max_new_tokens=64) == text.strip()
+    question = [{"role": "user", "content": "ticket?"}]
+    assert runner.answer(question, one_line=True, max_new_tokens=64) == ("ticket-42", False)
+    assert runner.answer(question, one_line=False, max_new_tokens=64) == (text.strip(), False)
