@@ -121,24 +121,26 @@ class Hypernetwork(nn.Module):
         return out
 
 
-def compose_slots(adapters: list[dict[str, tuple[torch.Tensor, torch.Tensor]]], scales: list[float], lora: LoraSpec) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-    """Rank-concatenate up to `slots` adapters (each A [L,in,r], B [L,r,out]) into the engine's stacked
-    LoRA inputs, with alpha / r and each adapter's own scale folded into B; unused slots stay zero."""
+def compose_slots(adapters: list[dict[str, tuple[torch.Tensor, torch.Tensor]]], scales: list[float], lora: LoraSpec,
+                  fill_slots: bool = True) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """Adapters in slots, one LoRA: rank-concatenate the adapters (each A [..., L, in, r], B [..., L, r, out]; leading
+    dims such as the trainer's batch are kept) with alpha / r and each adapter's own scale folded into B. fill_slots:
+    the unused slots up to the pack's `slots` stay zero (the engine's stacked LoRA inputs, as the app and the benchmark
+    run them); False: only the given slots (training, which has no use for zero rank)."""
+    if not adapters:
+        raise ValueError("compose_slots needs at least one adapter")
     if len(adapters) > lora.slots:
         raise ValueError(f"{len(adapters)} adapters, but the pack has {lora.slots} slots")
+    fold = lora.alpha / lora.rank
     out = {}
     for m in lora.target_modules:
-        a0, b0 = adapters[0][m] if adapters else (None, None)
-        if a0 is None:
-            raise ValueError("compose_slots needs at least one adapter")
-        layers, fan_in, r = a0.shape
-        fan_out = b0.shape[-1]
-        a = a0.new_zeros(layers, fan_in, lora.total_rank)
-        b = b0.new_zeros(layers, lora.total_rank, fan_out)
-        for s, (adapter, scale) in enumerate(zip(adapters, scales)):
-            a[:, :, s * r:(s + 1) * r] = adapter[m][0]
-            b[:, s * r:(s + 1) * r] = adapter[m][1] * (lora.alpha / lora.rank) * scale
-        out[m] = (a, b)
+        a = [adapter[m][0] for adapter in adapters]
+        b = [adapter[m][1] * fold if scale == 1.0 else adapter[m][1] * fold * scale for adapter, scale in zip(adapters, scales)]
+        unused = lora.total_rank - sum(x.shape[-1] for x in a)
+        if fill_slots and unused > 0:
+            a.append(a[0].new_zeros(*a[0].shape[:-1], unused))
+            b.append(b[0].new_zeros(*b[0].shape[:-2], unused, b[0].shape[-1]))
+        out[m] = (torch.cat(a, dim=-1), torch.cat(b, dim=-2))
     return out
 
 

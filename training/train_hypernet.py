@@ -35,7 +35,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from .conversations import encode_conversation, load_tokenizer
 from .export.pack import git_commit, load_pack_model, lora_spec_of
-from .hypernet import HypernetConfig, Hypernetwork, save_hypernet
+from .hypernet import HypernetConfig, Hypernetwork, compose_slots, save_hypernet
 from .skill_encoder import encode_skill
 from .disk_cache import cached, cached_list
 from .teacher import TeacherTargets, base_misses, build_targets, cache_key, topk_kl
@@ -185,11 +185,6 @@ def hidden_batch(enc: list[torch.Tensor], idx: list[int]) -> tuple[torch.Tensor,
     return out, mask
 
 
-def stack_slots(per_slot: list[dict[str, tuple[torch.Tensor, torch.Tensor]]], scale: float) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-    """Per-example LoRA from several slots: A [B,L,in,S*r], B [B,L,S*r,out] (rank concatenation)."""
-    return {m: (torch.cat([s[m][0] for s in per_slot], dim=-1), torch.cat([s[m][1] for s in per_slot], dim=-2) * scale) for m in per_slot[0]}
-
-
 def lr_at(step: int, cfg: TrainConfig, minutes: float = 0.0) -> float:
     """Warmup, then cosine to 0.1 x lr over max_steps or, when the clock ends the run first, over max_minutes."""
     if step < cfg.warmup_steps:
@@ -318,7 +313,6 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
         say(f"resumed at step {step}")
     # Only the hypernetwork trains, so only it is wrapped: DDP averages its gradients across ranks in backward().
     model = DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None) if world > 1 else net
-    scale = lora.alpha / lora.rank
     pad_id = tok.pad_token_id if tok.pad_token_id is not None else 0
     t_start, t_ckpt = time.time(), time.time()
     anchor = torch.tensor(0.0)  # last anchor term computed (it runs every anchor_every steps)
@@ -344,7 +338,7 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
         hidden, hmask = hidden_batch(data.enc, flat)
         gen = model(hidden, hmask)
         per_slot = [{m: (a[k * len(own):(k + 1) * len(own)], b[k * len(own):(k + 1) * len(own)]) for m, (a, b) in gen.items()} for k in range(n_slots)]
-        adapters = stack_slots(per_slot, scale)
+        adapters = compose_slots(per_slot, [1.0] * n_slots, lora, fill_slots=False)
         ids = pad([b[1] for b in batch], pad_id)
         mask = pad([b[2] for b in batch], False)
         attn = pad([[1] * len(b[1]) for b in batch], 0)

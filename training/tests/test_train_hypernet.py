@@ -6,8 +6,8 @@ from pathlib import Path
 
 import torch
 
-from training.hypernet import load_hypernet
-from training.train_hypernet import stack_slots
+from training.hypernet import compose_slots, load_hypernet
+from training.model import LoraSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,14 +33,22 @@ def test_trains_checkpoints_and_resumes(tmp_path):
     assert any(h.weight.abs().sum() > 0 for h in net.head_b)
 
 
-def test_stack_slots_concatenates_rank_and_scales_b():
+def test_training_slots_concatenate_rank_and_scale_b():
+    """The trainer's per-example adapters in 2 of 4 slots: rank-concatenated, alpha / r folded into B, no zero slots;
+    bit for bit the concatenation scaled once that training used before compose_slots served it."""
+    lora = LoraSpec(rank=4, alpha=8.0, target_modules=["q_proj"], slots=4)
     a1, b1 = torch.randn(2, 3, 5, 4), torch.randn(2, 3, 4, 6)
     a2, b2 = torch.randn(2, 3, 5, 4), torch.randn(2, 3, 4, 6)
-    out = stack_slots([{"q_proj": (a1, b1)}, {"q_proj": (a2, b2)}], scale=2.0)
+    out = compose_slots([{"q_proj": (a1, b1)}, {"q_proj": (a2, b2)}], [1.0, 1.0], lora, fill_slots=False)
     a, b = out["q_proj"]
+    assert a.shape == (2, 3, 5, 8) and b.shape == (2, 3, 8, 6)
+    assert torch.equal(a, torch.cat([a1, a2], -1)) and torch.equal(b, torch.cat([b1, b2], -2) * 2.0)
     x = torch.randn(2, 7, 5)
     want = 2.0 * ((x @ a1[:, 1]) @ b1[:, 1] + (x @ a2[:, 1]) @ b2[:, 1])
     assert torch.allclose((x @ a[:, 1]) @ b[:, 1], want, atol=1e-5)
+    filled = compose_slots([{"q_proj": (a1, b1)}], [0.5], lora)["q_proj"]
+    assert filled[0].shape == (2, 3, 5, 16) and torch.count_nonzero(filled[0][..., 4:]) == 0
+    assert torch.equal(filled[1][..., :4, :], b1 * 2.0 * 0.5)
 
 
 def test_decisive_weight_caches_the_base_misses_once(tmp_path):
