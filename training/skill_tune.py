@@ -37,14 +37,15 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from . import general_text
+from .config import add_config_args, config_from_args, step_lr
 from .conversations import encode_conversation, load_tokenizer, with_skill
 from .export.pack import git_commit
 from .hf_checkpoint import load_checkpoint
 from .make_data import skill_conversation
 from .model import Transformer
 from .skills.splits import LibraryConfig, build_library
-# The hypernetwork trainer's warmup + cosine schedule (no clock: minutes stay 0) and its right-padding.
-from .train_hypernet import lr_at, pad
+# The hypernetwork trainer's right-padding.
+from .train_hypernet import pad
 
 DELTA_FORMAT = "parametric-skills-delta"
 DELTA_VERSION = 1
@@ -202,13 +203,9 @@ def main(argv: list[str] | None = None) -> SkillLora:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", type=Path)
     ap.add_argument("--init", type=Path, help="resume from a committed delta (weights and step; fresh optimiser)")
-    for f, v in asdict(SkillTuneConfig()).items():
-        if not isinstance(v, list):
-            ap.add_argument(f"--{f}", type=(lambda s: s.lower() in ("1", "true", "yes")) if isinstance(v, bool) else type(v))
+    add_config_args(ap, SkillTuneConfig)
     args = ap.parse_args(argv)
-    values = json.loads(args.config.read_text()) if args.config else {}
-    values.update({k: v for k, v in vars(args).items() if k not in ("config", "init") and v is not None})
-    cfg = SkillTuneConfig(**values)
+    cfg = config_from_args(SkillTuneConfig, args, skip=("config", "init"))
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     out = Path(cfg.out)
@@ -262,7 +259,7 @@ def main(argv: list[str] | None = None) -> SkillLora:
     while step < cfg.max_steps and (time.time() - t_start) / 60 < cfg.max_minutes:
         t_step = time.time()
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, cfg)
+            g["lr"] = step_lr(step, cfg)  # warmup + cosine to 0.1 x lr over max_steps (no clock)
         examples = [data.example(step, k) for k in range(cfg.batch_size)]
         n_answer = sum(sum(m[1:]) for _, m in examples)
         opt.zero_grad(set_to_none=True)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import time
@@ -33,6 +32,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 
+from .config import add_config_args, config_from_args, step_lr
 from .conversations import encode_conversation, load_tokenizer
 from .export.pack import git_commit, load_pack_model, lora_spec_of
 from .hypernet import HypernetConfig, Hypernetwork, compose_slots, save_hypernet
@@ -185,16 +185,6 @@ def hidden_batch(enc: list[torch.Tensor], idx: list[int]) -> tuple[torch.Tensor,
     return out, mask
 
 
-def lr_at(step: int, cfg: TrainConfig, minutes: float = 0.0) -> float:
-    """Warmup, then cosine to 0.1 x lr over max_steps or, when the clock ends the run first, over max_minutes."""
-    if step < cfg.warmup_steps:
-        return cfg.lr * (step + 1) / cfg.warmup_steps
-    progress = min(1.0, (step - cfg.warmup_steps) / max(1, cfg.max_steps - cfg.warmup_steps))
-    if cfg.max_minutes > 0:
-        progress = max(progress, min(1.0, minutes / cfg.max_minutes))
-    return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
-
-
 def draw(data: Data, rng: random.Random, n: int) -> list[int]:
     """n example indices."""
     return [rng.randrange(len(data.examples)) for _ in range(n)]
@@ -266,12 +256,8 @@ def agree(flag: bool, device: torch.device, world: int) -> bool:
 def main(argv: list[str] | None = None) -> Hypernetwork:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", type=Path)
-    for f, v in asdict(TrainConfig()).items():
-        ap.add_argument(f"--{f}", type=type(v))
-    args = ap.parse_args(argv)
-    values = json.loads(args.config.read_text()) if args.config else {}
-    values.update({k: v for k, v in vars(args).items() if k != "config" and v is not None})
-    cfg = TrainConfig(**values)
+    add_config_args(ap, TrainConfig)
+    cfg = config_from_args(TrainConfig, ap.parse_args(argv))
     if cfg.teacher_gate not in ("correct", "all"):
         raise SystemExit(f"teacher_gate must be 'correct' or 'all', not {cfg.teacher_gate!r}")
     if not cfg.decisive_weight > 0:
@@ -327,7 +313,7 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
     net.train()
     while step < cfg.max_steps and agree((time.time() - t_start) / 60 < cfg.max_minutes, device, world):
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, cfg, rank0_value((time.time() - t_start) / 60, device, world))
+            g["lr"] = step_lr(step, cfg, rank0_value((time.time() - t_start) / 60, device, world))
         picked = draw(data, rng, cfg.batch_size)
         batch = [data.examples[j] for j in picked]
         own = [b[0] for b in batch]

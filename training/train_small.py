@@ -19,13 +19,12 @@ with fresh conversations, so repeated epochs do not repeat text.
 from __future__ import annotations
 
 import json
-import math
 import os
 import random
 import shlex
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,231 +32,67 @@ import torch
 import torch.nn.functional as F
 from tokenizers import Tokenizer
 
+from .config import config_from_overrides, from_dict, run_progress, to_dict, warmup_cosine
 from .model import ModelConfig, Transformer, count_params, init_weights, rope_cos_sin, rotate_half
-from .tokenizer import BOS, IM_END, IM_START, train_bpe
+from .small_data import ChatEncoder, Row, SkillData, build_rows, collate, make_batches
+from .tokenizer import train_bpe
 
 ROOT = Path(__file__).resolve().parent.parent
 
-DEFAULTS: dict[str, Any] = {
-    "out_dir": "training/runs/small",
-    "data_dir": "training/data",
-    "seed": 0,
-    "vocab_size": 4096,
-    "model": {"hidden_size": 256, "num_hidden_layers": 6, "num_attention_heads": 4, "num_key_value_heads": 4,
-              "head_dim": 64, "intermediate_size": 768, "max_position_embeddings": 1536, "rope_theta": 10000.0},
-    "max_row_tokens": 1536,  # one skill prefix plus as many of its conversations as fit
-    "batch_tokens": 12288,  # padded tokens per optimizer step
-    "no_skill_fraction": 0.1,
-    "max_tokens": 8_000_000,  # training length in (non-pad) tokens; the LR schedule spans it ...
-    "max_train_s": 0,  # ... or this many seconds of training (0: no limit), whichever ends first
-    "bf16": True,  # bf16 autocast for matmuls (weights and optimizer stay fp32); ~1.5x on AVX512-BF16 CPUs
-    "lr": 2e-3,
-    "min_lr": 2e-4,
-    "warmup_steps": 100,
-    "weight_decay": 0.1,
-    "grad_clip": 1.0,
-    "threads": 2,
-    "device": "cpu",  # "cuda" on a GPU machine (docs/training-gpu.md)
-    "prefetch_workers": 0,  # >0: build the next epochs' rows in this many processes while training (GPU runs)
-    "checkpoint_every_s": 240,
-    "log_every": 10,
-    "valid_rows": 48,
-    "valid_every_steps": 200,
-    "stop_after_tokens": 0,  # >0: checkpoint and exit once this many tokens are seen (the next run resumes)
-    "max_skills": 0,  # >0: use only this many train skills (smoke tests)
-}
+@dataclass
+class SmallModel:
+    """The model's shape (a llama-style decoder with tied embeddings)."""
 
+    hidden_size: int = 256
+    num_hidden_layers: int = 6
+    num_attention_heads: int = 4
+    num_key_value_heads: int = 4
+    head_dim: int = 64
+    intermediate_size: int = 768
+    max_position_embeddings: int = 1536
+    rope_theta: float = 10000.0
 
-# ---------------------------------------------------------------- config
-
-def parse_value(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
-
-
-def load_config(path: str | Path | None, overrides: list[str]) -> dict[str, Any]:
-    """Defaults, then the config file, then `--key=value` (or `--model.hidden_size=128`) overrides."""
-    cfg = json.loads(json.dumps(DEFAULTS))
-    if path:
-        for key, value in json.loads(Path(path).read_text()).items():
-            if isinstance(value, dict) and isinstance(cfg.get(key), dict):
-                cfg[key].update(value)
-            else:
-                cfg[key] = value
-    for arg in overrides:
-        if not arg.startswith("--") or "=" not in arg:
-            raise SystemExit(f"override {arg!r} must look like --key=value")
-        key, value = arg[2:].split("=", 1)
-        *parents, leaf = key.split(".")
-        node = cfg
-        for p in parents:
-            node = node[p]
-        if leaf not in node:
-            raise SystemExit(f"unknown config key {key!r}")
-        node[leaf] = parse_value(value)
-    return cfg
-
-
-def model_config(cfg: dict[str, Any]) -> ModelConfig:
-    return ModelConfig(type="llama", vocab_size=cfg["vocab_size"], tie_word_embeddings=True, **cfg["model"])
-
-
-# ---------------------------------------------------------------- chat encoding
-
-class ChatEncoder:
-    """Token ids of the chat template (tokenizer.CHAT_TEMPLATE), turn by turn, with a mask of answer tokens.
-
-    Encoding piece by piece equals encoding the rendered template, because special tokens always split
-    the text; tests check it against transformers' apply_chat_template."""
-
-    def __init__(self, tok: Tokenizer):
-        self.tok = tok
-        self.bos, self.im_start, self.im_end = (tok.token_to_id(t) for t in (BOS, IM_START, IM_END))
-        self.newline = tok.encode("\n").ids
-
-    def turn(self, role: str, content: str, target: bool = False) -> tuple[list[int], list[int]]:
-        """<|im_start|>role\\ncontent<|im_end|>\\n; mask 1 on the content tokens and <|im_end|> when target."""
-        header = role + "\n"
-        enc = self.tok.encode(header + content)
-        mask = [int(target and start >= len(header)) for start, _ in enc.offsets]
-        return [self.im_start, *enc.ids, self.im_end, *self.newline], [0, *mask, int(target), *[0] * len(self.newline)]
-
-    def prefix(self, skill_md: str | None) -> list[int]:
-        """<|bos|> and, when the skill is given in context, its system turn."""
-        return [self.bos] + (self.turn("system", skill_md)[0] if skill_md is not None else [])
-
-    def conversation(self, messages: list[dict]) -> tuple[list[int], list[int]]:
-        ids, mask = [], []
-        for m in messages:
-            i, k = self.turn(m["role"], m["content"], m["role"] == "assistant" and bool(m.get("target")))
-            ids += i
-            mask += k
-        return ids, mask
-
-    def prompt(self, skill_md: str | None, messages: list[dict]) -> list[int]:
-        """Ids up to the generation prompt `<|im_start|>assistant\\n` (add_generation_prompt=True)."""
-        return self.prefix(skill_md) + self.conversation(messages)[0] + [self.im_start] + self.tok.encode("assistant\n").ids
-
-
-# ---------------------------------------------------------------- rows and batches
 
 @dataclass
-class Row:
-    ids: list[int]
-    mask: list[int]  # 1 where the token is an answer token the model must predict
-    segment: list[int]  # 0 = shared prefix, k = k-th conversation
-    position: list[int]
+class SmallConfig:
+    out_dir: str = "training/runs/small"
+    data_dir: str = "training/data"
+    seed: int = 0
+    vocab_size: int = 4096
+    model: SmallModel = field(default_factory=SmallModel)
+    max_row_tokens: int = 1536  # one skill prefix plus as many of its conversations as fit
+    batch_tokens: int = 12288  # padded tokens per optimizer step
+    no_skill_fraction: float = 0.1
+    max_tokens: int = 8_000_000  # training length in (non-pad) tokens; the LR schedule spans it ...
+    max_train_s: float = 0  # ... or this many seconds of training (0: no limit), whichever ends first
+    bf16: bool = True  # bf16 autocast for matmuls (weights and optimizer stay fp32); ~1.5x on AVX512-BF16 CPUs
+    lr: float = 2e-3
+    min_lr: float = 2e-4
+    warmup_steps: int = 100
+    weight_decay: float = 0.1
+    grad_clip: float = 1.0
+    threads: int = 2
+    device: str = "cpu"  # "cuda" on a GPU machine (docs/training-gpu.md)
+    prefetch_workers: int = 0  # >0: build the next epochs' rows in this many processes while training (GPU runs)
+    checkpoint_every_s: float = 240
+    log_every: int = 10
+    valid_rows: int = 48
+    valid_every_steps: int = 200
+    stop_after_tokens: int = 0  # >0: checkpoint and exit once this many tokens are seen (the next run resumes)
+    max_skills: int = 0  # >0: use only this many train skills (smoke tests)
 
 
-def pack_rows(prefix: list[int], convs: list[tuple[list[int], list[int]]], max_tokens: int) -> list[Row]:
-    """Greedily put conversations after one copy of the prefix; conversations that would overflow start a new row.
-    A prefix that leaves no room for a conversation gives no rows."""
-    rows, current = [], None
-    room = max_tokens - len(prefix)
-    if room < 16:
-        return []
-    for ids, mask in convs:
-        ids, mask = ids[:room], mask[:room]  # only a conversation longer than the whole context is cut
-        if current is None or len(current.ids) + len(ids) > max_tokens:
-            current = Row(list(prefix), [0] * len(prefix), [0] * len(prefix), list(range(len(prefix))))
-            rows.append(current)
-        seg = max(current.segment) + 1
-        current.ids += ids
-        current.mask += mask
-        current.segment += [seg] * len(ids)
-        current.position += range(len(prefix), len(prefix) + len(ids))
-    return rows
+def load_config(path: str | Path | None, overrides: list[str]) -> SmallConfig:
+    """Defaults, then the config file, then `--key=value` (or `--model.hidden_size=128`) overrides."""
+    return config_from_overrides(SmallConfig, path, overrides)
 
 
-def collate(rows: list[Row], pad_id: int, device: str | torch.device = "cpu") -> dict[str, torch.Tensor]:
-    t = max(len(r.ids) for r in rows)
-    pad = lambda seq, v: seq + [v] * (t - len(seq))  # noqa: E731
-    batch = {
-        "ids": torch.tensor([pad(r.ids, pad_id) for r in rows]),
-        "mask": torch.tensor([pad(r.mask, 0) for r in rows], dtype=torch.bool),
-        "segment": torch.tensor([pad(r.segment, -1) for r in rows]),
-        "position": torch.tensor([pad(r.position, 0) for r in rows]),
-    }
-    return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+def model_config(cfg: SmallConfig) -> ModelConfig:
+    return ModelConfig(type="llama", vocab_size=cfg.vocab_size, tie_word_embeddings=True, **to_dict(cfg.model))
 
 
-def make_batches(rows: list[Row], batch_tokens: int, rng: random.Random) -> list[list[Row]]:
-    """Sort by length so rows of one batch pad little, cut by padded-token budget, then shuffle the batches."""
-    rows = sorted(rows, key=lambda r: len(r.ids))
-    batches, current = [], []
-    for r in rows:
-        if current and len(r.ids) * (len(current) + 1) > batch_tokens:
-            batches.append(current)
-            current = []
-        current.append(r)
-    if current:
-        batches.append(current)
-    rng.shuffle(batches)
-    return batches
-
-
-# ---------------------------------------------------------------- data
-
-def read_jsonl(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f]
-
-
-class SkillData:
-    """Train skills and their conversations, per epoch; validation rows from the `valid` subset."""
-
-    def __init__(self, data_dir: Path, max_skills: int = 0):
-        from .skills import Skill
-
-        if not (data_dir / "train.jsonl").exists():
-            raise SystemExit(f"{data_dir}/train.jsonl is missing: run `python -m training.make_data --seed 0 --out {data_dir}`")
-        self.skills = {r["skill_id"]: Skill.from_record(r) for r in read_jsonl(data_dir / "skills.jsonl") if r["split"] == "train"}
-        self.trajs: dict[str, list[dict]] = {}
-        self.subset: dict[str, str] = {}
-        for t in read_jsonl(data_dir / "train.jsonl"):
-            self.trajs.setdefault(t["skill_id"], []).append(t)
-            self.subset[t["skill_id"]] = t["subset"]
-        self.train_ids = sorted(s for s in self.trajs if self.subset[s] == "train")
-        self.valid_ids = sorted(s for s in self.trajs if self.subset[s] == "valid")
-        if max_skills:
-            self.train_ids = self.train_ids[:max_skills]
-            self.valid_ids = self.valid_ids[: max(2, max_skills // 10)]
-
-    def texts(self) -> list[str]:
-        """Tokenizer training text: train skills and train conversations (no held-out text)."""
-        out = [self.skills[s].to_markdown() for s in self.train_ids]
-        out += [m["content"] for s in self.train_ids for t in self.trajs[s] for m in t["messages"]]
-        return out + ["system\n", "user\n", "assistant\n"]
-
-    def epoch(self, epoch: int, seed: int) -> list[tuple[str, list[list[dict]]]]:
-        """(SKILL.md, conversations) per train skill; fresh wording and conversations after epoch 0."""
-        if epoch == 0:
-            return [(self.skills[s].to_markdown(), [t["messages"] for t in self.trajs[s]]) for s in self.train_ids]
-        from .make_data import skill_conversation
-        from .skills import FAMILIES, make_skill
-
-        out = []
-        for sid in self.train_ids:
-            s = self.skills[sid]
-            fresh = make_skill(FAMILIES[s.family], s.params, s.style, s.template, sid, random.Random(f"{seed}:epoch{epoch}:skill:{sid}"), s.split)
-            rng = random.Random(f"{seed}:epoch{epoch}:trajectories:{sid}")
-            out.append((fresh.to_markdown(), [skill_conversation(fresh, rng).messages for _ in self.trajs[sid]]))
-        return out
-
-    def valid(self) -> list[tuple[str, list[list[dict]]]]:
-        return [(self.skills[s].to_markdown(), [t["messages"] for t in self.trajs[s]]) for s in self.valid_ids]
-
-
-def build_rows(enc: ChatEncoder, skills: list[tuple[str, list[list[dict]]]], max_tokens: int,
-               no_skill_fraction: float, rng: random.Random) -> list[Row]:
-    rows = []
-    for skill_md, convs in skills:
-        encoded = [enc.conversation(m) for m in convs]
-        with_skill = rng.random() >= no_skill_fraction
-        rows += pack_rows(enc.prefix(skill_md if with_skill else None), encoded, max_tokens)
-    return rows
+def under_root(path: str) -> Path:
+    return ROOT / path if not Path(path).is_absolute() else Path(path)
 
 
 # ---------------------------------------------------------------- model forward for training
@@ -301,28 +136,18 @@ def batch_loss(model: Transformer, batch: dict[str, torch.Tensor]) -> tuple[torc
 
 # ---------------------------------------------------------------- training loop
 
-def progress(cfg: dict[str, Any], state: dict[str, Any]) -> float:
+def progress(cfg: SmallConfig, state: dict[str, Any]) -> float:
     """Share of the run done: by tokens, or by training time when `max_train_s` ends it first (shared CPUs vary)."""
-    done = state["tokens"] / cfg["max_tokens"]
-    if cfg["max_train_s"]:
-        done = max(done, state["train_time_s"] / cfg["max_train_s"])
-    return min(1.0, done)
+    return run_progress(state["tokens"], cfg.max_tokens, state["train_time_s"], cfg.max_train_s)
 
 
-def lr_at(cfg: dict[str, Any], step: int, done: float) -> float:
-    if step < cfg["warmup_steps"]:
-        return cfg["lr"] * (step + 1) / cfg["warmup_steps"]
-    progress = done
-    return cfg["min_lr"] + 0.5 * (cfg["lr"] - cfg["min_lr"]) * (1 + math.cos(math.pi * progress))
-
-
-def load_tokenizer(cfg: dict[str, Any], data: SkillData, out_dir: Path) -> Tokenizer:
+def load_tokenizer(cfg: SmallConfig, data: SkillData, out_dir: Path) -> Tokenizer:
     tok_dir = out_dir / "tokenizer"
     if not (tok_dir / "tokenizer.json").exists():
-        train_bpe(data.texts(), cfg["vocab_size"], tok_dir)
+        train_bpe(data.texts(), cfg.vocab_size, tok_dir)
     tok = Tokenizer.from_file(str(tok_dir / "tokenizer.json"))
-    if tok.get_vocab_size() > cfg["vocab_size"]:
-        raise SystemExit(f"tokenizer has {tok.get_vocab_size()} tokens, more than vocab_size {cfg['vocab_size']}")
+    if tok.get_vocab_size() > cfg.vocab_size:
+        raise SystemExit(f"tokenizer has {tok.get_vocab_size()} tokens, more than vocab_size {cfg.vocab_size}")
     return tok
 
 
@@ -353,9 +178,9 @@ def valid_loss(model: Transformer, batches: list[list[Row]], pad_id: int) -> flo
 _WORKER: dict[str, Any] = {}
 
 
-def _worker_init(cfg: dict[str, Any], tokenizer_path: str) -> None:
-    data_dir = ROOT / cfg["data_dir"] if not Path(cfg["data_dir"]).is_absolute() else Path(cfg["data_dir"])
-    _WORKER["data"] = SkillData(data_dir, cfg["max_skills"])
+def _worker_init(cfg: SmallConfig, tokenizer_path: str) -> None:
+    data_dir = under_root(cfg.data_dir)
+    _WORKER["data"] = SkillData(data_dir, cfg.max_skills)
     _WORKER["enc"] = ChatEncoder(Tokenizer.from_file(tokenizer_path))
     _WORKER["cfg"] = cfg
 
@@ -364,31 +189,31 @@ def _worker_epoch(epoch: int) -> list[list[Row]]:
     return epoch_batches(_WORKER["cfg"], _WORKER["data"], _WORKER["enc"], epoch)
 
 
-def epoch_batches(cfg: dict[str, Any], data: SkillData, enc: ChatEncoder, epoch: int) -> list[list[Row]]:
+def epoch_batches(cfg: SmallConfig, data: SkillData, enc: ChatEncoder, epoch: int) -> list[list[Row]]:
     """One epoch's batches; the same for a given seed and epoch wherever they are built."""
-    rng = random.Random(f"{cfg['seed']}:epoch{epoch}:rows")
-    rows = build_rows(enc, data.epoch(epoch, cfg["seed"]), cfg["max_row_tokens"], cfg["no_skill_fraction"], rng)
-    return make_batches(rows, cfg["batch_tokens"], rng)
+    rng = random.Random(f"{cfg.seed}:epoch{epoch}:rows")
+    rows = build_rows(enc, data.epoch(epoch, cfg.seed), cfg.max_row_tokens, cfg.no_skill_fraction, rng)
+    return make_batches(rows, cfg.batch_tokens, rng)
 
 
 class EpochSource:
     """Batches per epoch, built here or ahead of time in worker processes (a GPU outruns one CPU core)."""
 
-    def __init__(self, cfg: dict[str, Any], data: SkillData, enc: ChatEncoder, tokenizer_path: Path):
+    def __init__(self, cfg: SmallConfig, data: SkillData, enc: ChatEncoder, tokenizer_path: Path):
         self.cfg, self.data, self.enc = cfg, data, enc
         self.pool, self.pending = None, {}
-        if cfg["prefetch_workers"] > 0:
+        if cfg.prefetch_workers > 0:
             import concurrent.futures
             import multiprocessing
 
             self.pool = concurrent.futures.ProcessPoolExecutor(
-                cfg["prefetch_workers"], mp_context=multiprocessing.get_context("spawn"),
+                cfg.prefetch_workers, mp_context=multiprocessing.get_context("spawn"),
                 initializer=_worker_init, initargs=(cfg, str(tokenizer_path)))
 
     def get(self, epoch: int) -> list[list[Row]]:
         if self.pool is None:
             return epoch_batches(self.cfg, self.data, self.enc, epoch)
-        for e in range(epoch, epoch + self.cfg["prefetch_workers"]):
+        for e in range(epoch, epoch + self.cfg.prefetch_workers):
             if e not in self.pending:
                 self.pending[e] = self.pool.submit(_worker_epoch, e)
         return self.pending.pop(epoch).result()
@@ -398,25 +223,25 @@ class EpochSource:
             self.pool.shutdown(cancel_futures=True)
 
 
-def train(cfg: dict[str, Any], command: str = "") -> dict[str, Any]:
-    torch.set_num_threads(cfg["threads"])
-    device = torch.device(cfg["device"])
-    out_dir = ROOT / cfg["out_dir"] if not Path(cfg["out_dir"]).is_absolute() else Path(cfg["out_dir"])
+def train(cfg: SmallConfig, command: str = "") -> dict[str, Any]:
+    torch.set_num_threads(cfg.threads)
+    device = torch.device(cfg.device)
+    out_dir = under_root(cfg.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    data_dir = ROOT / cfg["data_dir"] if not Path(cfg["data_dir"]).is_absolute() else Path(cfg["data_dir"])
-    data = SkillData(data_dir, cfg["max_skills"])
+    data_dir = under_root(cfg.data_dir)
+    data = SkillData(data_dir, cfg.max_skills)
     tok = load_tokenizer(cfg, data, out_dir)
     enc = ChatEncoder(tok)
     pad_id = tok.token_to_id("<|pad|>")
 
-    torch.manual_seed(cfg["seed"])
+    torch.manual_seed(cfg.seed)
     model = Transformer(model_config(cfg))
-    init_weights(model, cfg["seed"])
+    init_weights(model, cfg.seed)
     model.to(device)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg["weight_decay"]}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=cfg["lr"], betas=(0.9, 0.95))
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=cfg.lr, betas=(0.9, 0.95))
     ckpt_path = out_dir / "ckpt.pt"
     state = {"step": 0, "tokens": 0, "target_tokens": 0, "epoch": 0, "batch": 0, "train_time_s": 0.0, "history": []}
     if ckpt_path.exists():
@@ -426,16 +251,16 @@ def train(cfg: dict[str, Any], command: str = "") -> dict[str, Any]:
         state = ckpt["state"]
         torch.set_rng_state(ckpt["torch_rng"].cpu())
         print(f"resumed from {ckpt_path}: step {state['step']}, {state['tokens']} tokens", flush=True)
-    (out_dir / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
+    (out_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=2) + "\n")
     print(f"model: {count_params(model)} parameters, vocab {tok.get_vocab_size()}", flush=True)
 
-    valid_rows = build_rows(enc, data.valid(), cfg["max_row_tokens"], 0.0, random.Random(f"{cfg['seed']}:valid"))
-    valid_rows = random.Random(cfg["seed"]).sample(valid_rows, min(cfg["valid_rows"], len(valid_rows)))
-    valid_batches = make_batches(valid_rows, cfg["batch_tokens"], random.Random(0))
+    valid_rows = build_rows(enc, data.valid(), cfg.max_row_tokens, 0.0, random.Random(f"{cfg.seed}:valid"))
+    valid_rows = random.Random(cfg.seed).sample(valid_rows, min(cfg.valid_rows, len(valid_rows)))
+    valid_batches = make_batches(valid_rows, cfg.batch_tokens, random.Random(0))
 
     def checkpoint() -> None:
         save_checkpoint(ckpt_path, {"model": model.state_dict(), "optimizer": opt.state_dict(), "state": state,
-                                    "torch_rng": torch.get_rng_state(), "config": cfg, "command": command})
+                                    "torch_rng": torch.get_rng_state(), "config": to_dict(cfg), "command": command})
 
     source = EpochSource(cfg, data, enc, out_dir / "tokenizer" / "tokenizer.json")
     model.train()
@@ -447,17 +272,17 @@ def train(cfg: dict[str, Any], command: str = "") -> dict[str, Any]:
         while state["batch"] < len(batches) and progress(cfg, state) < 1.0:
             t0 = time.monotonic()
             batch = collate(batches[state["batch"]], pad_id, device)
-            lr = lr_at(cfg, state["step"], progress(cfg, state))
+            lr = warmup_cosine(state["step"], cfg.lr, cfg.warmup_steps, progress(cfg, state), min_lr=cfg.min_lr)
             for g in opt.param_groups:
                 g["lr"] = lr
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg["bf16"]):
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
                 loss, n_target = batch_loss(model, batch)
             if n_target == 0:  # nothing to score (only possible with tiny contexts); keep the data order
                 state["batch"] += 1
                 continue
             opt.zero_grad(set_to_none=True)
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg["grad_clip"])
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
             opt.step()
             real = int((batch["segment"] >= 0).sum())
             state["step"] += 1
@@ -468,20 +293,20 @@ def train(cfg: dict[str, Any], command: str = "") -> dict[str, Any]:
             window["loss"] += loss.detach().item() * n_target
             window["n"] += n_target
             window["tokens"] += real
-            if state["step"] % cfg["log_every"] == 0:
+            if state["step"] % cfg.log_every == 0:
                 elapsed = time.monotonic() - window["t0"]
                 record = {"step": state["step"], "epoch": epoch, "tokens": state["tokens"], "target_tokens": state["target_tokens"],
                           "loss": round(window["loss"] / max(window["n"], 1), 4), "lr": round(lr, 6),
                           "train_time_s": round(state["train_time_s"], 1), "tokens_per_s": round(window["tokens"] / elapsed, 1)}
-                if state["step"] % cfg["valid_every_steps"] == 0 and valid_batches:
+                if state["step"] % cfg.valid_every_steps == 0 and valid_batches:
                     record["valid_loss"] = round(valid_loss(model, valid_batches, pad_id), 4)
                 state["history"].append(record)
                 log(out_dir, record)
                 window = {"loss": 0.0, "n": 0, "tokens": 0, "t0": time.monotonic()}
-            if time.monotonic() - last_ckpt > cfg["checkpoint_every_s"]:
+            if time.monotonic() - last_ckpt > cfg.checkpoint_every_s:
                 checkpoint()
                 last_ckpt = time.monotonic()
-            if cfg["stop_after_tokens"] and state["tokens"] >= cfg["stop_after_tokens"]:
+            if cfg.stop_after_tokens and state["tokens"] >= cfg.stop_after_tokens:
                 checkpoint()
                 source.close()
                 return {"model": model, "state": state, "tokenizer_dir": out_dir / "tokenizer"}
@@ -500,7 +325,7 @@ def train(cfg: dict[str, Any], command: str = "") -> dict[str, Any]:
 def load_run(out_dir: Path) -> tuple[Transformer, dict[str, Any], dict[str, Any]]:
     """The trained model, its config and its training state from a run folder's checkpoint."""
     ckpt = torch.load(out_dir / "ckpt.pt", weights_only=False, map_location="cpu")
-    model = Transformer(model_config(ckpt["config"]))
+    model = Transformer(model_config(from_dict(SmallConfig, ckpt["config"])))
     model.load_state_dict(ckpt["model"])
     return model.eval(), ckpt["config"], {**ckpt["state"], "command": ckpt.get("command", "")}
 
@@ -509,12 +334,12 @@ PACK_ID = "small-skills"
 RESULTS = ROOT / "training/results/small-train.json"
 
 
-def export(cfg: dict[str, Any], pack_dir: Path, results: Path = RESULTS) -> dict[str, Any]:
+def export(cfg: SmallConfig, pack_dir: Path, results: Path = RESULTS) -> dict[str, Any]:
     """Write the small pack from the run's checkpoint, and the run's metrics to a committed results file."""
     from .export.pack import export_pack, git_commit
     from .model import LoraSpec
 
-    out_dir = ROOT / cfg["out_dir"]
+    out_dir = under_root(cfg.out_dir)
     model, run_cfg, state = load_run(out_dir)
     history = state["history"]
     final_loss = history[-1]["loss"] if history else None

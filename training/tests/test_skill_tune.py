@@ -10,6 +10,7 @@ import torch
 from safetensors.torch import save_file
 
 from training import general_text, skill_tune
+from training.config import step_lr
 from training.skill_tune import ALL_MODULES, SkillLora, load_delta, merge_delta, peft_merged, save_delta
 from training.tests.test_model import ours_and_reference
 
@@ -81,7 +82,7 @@ def test_general_text_split_is_fixed_and_disjoint():
 
 def test_lr_schedule_warms_up_then_decays():
     cfg = skill_tune.SkillTuneConfig(lr=1e-3, warmup_steps=10, max_steps=110)
-    assert skill_tune.lr_at(0, cfg) == pytest.approx(1e-4)
-    assert skill_tune.lr_at(9, cfg) == pytest.approx(1e-3)
-    assert skill_tune.lr_at(110, cfg) == pytest.approx(1e-4)
-    assert skill_tune.lr_at(60, cfg) == pytest.approx(1e-3 * 0.55)
+    assert step_lr(0, cfg) == pytest.approx(1e-4)
+    assert step_lr(9, cfg) == pytest.approx(1e-3)
+    assert step_lr(110, cfg) == pytest.approx(1e-4)
+    assert step_lr(60, cfg) == pytest.approx(1e-3 * 0.55)

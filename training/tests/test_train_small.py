@@ -1,4 +1,5 @@
 """The small model's training loop, checkpoint/resume, loss mask, packed forward and the base-model evaluator."""
+import dataclasses
 import json
 import random
 from pathlib import Path
@@ -11,8 +12,8 @@ from transformers import PreTrainedTokenizerFast
 from training.eval_base import evaluate
 from training.model import Transformer, init_weights
 from training.runner import Runner, eos_ids_of
-from training.train_small import (ChatEncoder, EpochSource, SkillData, batch_loss, build_rows, collate, load_config, load_run,
-                                  model_config, pack_rows, packed_forward, train)
+from training.small_data import ChatEncoder, SkillData, build_rows, collate, pack_rows
+from training.train_small import EpochSource, SmallConfig, batch_loss, load_config, load_run, model_config, packed_forward, train
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 TINY = ["--vocab_size=400", "--model.hidden_size=32", "--model.num_hidden_layers=2", "--model.num_attention_heads=2",
@@ -24,7 +25,7 @@ TINY = ["--vocab_size=400", "--model.hidden_size=32", "--model.num_hidden_layers
 needs_data = pytest.mark.skipif(not (DATA / "train.jsonl").exists(), reason="run python -m training.make_data first")
 
 
-def tiny_cfg(out: Path, *extra: str) -> dict:
+def tiny_cfg(out: Path, *extra: str) -> SmallConfig:
     return load_config(None, [*TINY, f"--out_dir={out}", *extra])
 
 
@@ -65,11 +66,11 @@ def test_resume_gives_the_same_state(trained, tmp_path):
 def test_prefetching_workers_build_the_same_batches(trained):
     """A GPU run builds epochs ahead in worker processes: the batches equal those built in process."""
     cfg = tiny_cfg(trained, "--max_tokens=10000")
-    data = SkillData(DATA, cfg["max_skills"])
+    data = SkillData(DATA, cfg.max_skills)
     tok_path = trained / "tokenizer" / "tokenizer.json"
     enc = ChatEncoder(Tokenizer.from_file(str(tok_path)))
     here = EpochSource(cfg, data, enc, tok_path)
-    ahead = EpochSource({**cfg, "prefetch_workers": 2}, data, enc, tok_path)
+    ahead = EpochSource(dataclasses.replace(cfg, prefetch_workers=2), data, enc, tok_path)
     try:
         for epoch in (0, 1, 2):
             a, b = here.get(epoch), ahead.get(epoch)
