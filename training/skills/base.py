@@ -77,12 +77,6 @@ class Family(ABC):
         """A user turn asking for the answer to `text`."""
         return rng.choice(list(self.requests)).replace("{input}", text)
 
-    def render_body(self, params: Params, style: str, rng: random.Random, template: int | None = None) -> str:
-        """The markdown body of a skill in one phrasing style (see render.STYLES); template picks the paraphrase."""
-        from .render import render_body  # render needs Family only for typing; importing here avoids a cycle
-
-        return render_body(self, params, style, rng, template)
-
     def check(self, params: Params, text: str, output: str) -> bool:
         """Execution check of a model output; families with several valid answers override it."""
         return same_text(output, self.answer(params, text))

@@ -9,12 +9,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
+from .base import Family, Params
 from .text import capitalize
-
-if TYPE_CHECKING:
-    from .base import Family, Params
 
 STYLES = ("terse", "verbose", "examples", "long", "oneliner", "examples_only")
 # Styles that show the rule only through worked examples: the reader infers it (real SKILL.md files do this).

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from .base import Family, Params
+from .render import render_body
 from .text import with_article
 
 _NAME_SUFFIXES = ("", "-conventions", "-style", "-guide", "-rules", "-format")
@@ -58,7 +59,7 @@ def make_skill(
     family: Family, params: Params, style: str, template: int, skill_id: str, rng: random.Random, split: str = ""
 ) -> Skill:
     """Render one skill; `rng` drives every wording choice, so a seeded rng gives the same text every time."""
-    body = family.render_body(params, style, rng, template)
+    body = render_body(family, params, style, rng, template)
     name = family.name.replace("_", "-") + rng.choice(_NAME_SUFFIXES)
     tail = rng.choice(_DESCRIPTION_TAILS).format(noun=family.output_noun, a_noun=with_article(family.output_noun))
     description = f"{family.summary} {tail}"

@@ -13,7 +13,7 @@ import pytest
 from training import make_data
 from training.skills import FAMILIES, PHRASINGS, Skill, aggregate, make_skill, parse_skill_md, score
 from training.skills.base import clean_output
-from training.skills.render import EXAMPLE_ONLY_STYLES, HELDOUT_PHRASINGS, TRAIN_PHRASINGS, _Page, shows_example
+from training.skills.render import EXAMPLE_ONLY_STYLES, HELDOUT_PHRASINGS, TRAIN_PHRASINGS, _Page, render_body, shows_example
 from training.skills.splits import LibraryConfig, build_library, params_key
 from training.skills.trajectories import KINDS, conversation
 
@@ -82,7 +82,7 @@ def test_every_phrasing_states_the_rules(name: str) -> None:
     family = FAMILIES[name]
     params = family.sample_params(random.Random(name))
     for style, template in PHRASINGS:
-        body = family.render_body(params, style, random.Random(1), template)
+        body = render_body(family, params, style, random.Random(1), template)
         if style in EXAMPLE_ONLY_STYLES:
             # No rule sentence, only worked examples: the same draws as the template's (count, then examples) give
             # the pairs it must show, each answer being the family's own for its input.
@@ -229,3 +229,37 @@ def test_score_is_lenient_on_formatting_and_strict_on_content() -> None:
     assert report["other_params_rate"] == 1 / 3 and report["params_followed"] == (2 / 3 + 1) / 2
     assert aggregate([(case, late), (case, wrong)])["heldout_params"]["run_on_rate"] == 0.5
     assert aggregate([(external, score(external, "a b"))])["external"]["params_followed"] is None
+
+
+def test_the_skills_package_imports_without_a_circle() -> None:
+    """Every import between the package's modules, at the top or inside a function, points one way: base is the
+    interface that render, skill, splits and the families build on, and imports none of them."""
+    import ast
+
+    root = Path(__file__).resolve().parents[1] / "skills"
+    graph: dict[str, set[str]] = {}
+    for path in root.rglob("*.py"):
+        module = ".".join(path.relative_to(root).with_suffix("").parts)
+        package = module.split(".")[:-1]  # a package's own __init__ counts as inside it
+        edges = graph.setdefault(module, set())
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = package[: len(package) - (node.level - 1)] if node.level > 1 else package
+                target = ".".join([*base, *(node.module.split(".") if node.module else [])])
+                edges.update(t for t in {target, *(f"{target}.{a.name}" if target else a.name for a in node.names)} if t)
+    modules = {m.removesuffix(".__init__") for m in graph}
+    graph = {m.removesuffix(".__init__"): {e for e in es if e in modules and e != m.removesuffix(".__init__")} for m, es in graph.items()}
+    done: set[str] = set()
+
+    def visit(m: str, stack: tuple[str, ...]) -> None:
+        assert m not in stack, " -> ".join([*stack, m])
+        if m in done:
+            return
+        for e in graph.get(m, ()):
+            if e != "__init__":
+                visit(e, (*stack, m))
+        done.add(m)
+
+    for m in graph:
+        visit(m, ())
+    assert "render" in graph["skill"] and "base" in graph["render"] and not graph["base"] - {"text"}
