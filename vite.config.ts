@@ -75,6 +75,12 @@ const contentSecurityPolicy = [
   "form-action 'none'",
 ].join('; ');
 
+/** The HTML entry points of a build: the app, plus the harness pages in test builds. */
+function pages(mode: string): Record<string, string> {
+  const app = { main: 'index.html' };
+  return mode === 'test' ? { ...app, harness: 'harness.html', kernels: 'kernels.html' } : app;
+}
+
 /**
  * `vite build` makes the app alone; `vite build --mode test` adds the harness pages (engine and kernel checks for the
  * browser tests and benchmarks) and the app's test hook (window.appStore, see src/main.tsx).
@@ -88,7 +94,7 @@ export default defineConfig(({ mode }) => ({
   worker: { format: 'es' },
   build: {
     target: 'es2022',
-    rollupOptions: { input: mode === 'test' ? { main: 'index.html', harness: 'harness.html', kernels: 'kernels.html' } : { main: 'index.html' } },
+    rollupOptions: { input: pages(mode) },
   },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   test: { include: ['src/**/*.test.ts', 'src/**/*.test.tsx'], environment: 'node' },
