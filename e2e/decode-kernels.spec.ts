@@ -5,7 +5,7 @@ import type { Epilogue, WeightFormat } from '../src/kernels/decode/programs';
 import { call, expectClose, random, randomArray } from './kernel-check';
 
 /**
- * Each kernel of the WGSL decoder (src/kernels/decode/programs.ts) against its CPU twin (src/kernels/decode/cpu.ts,
+ * Each kernel of the WGSL decoder (src/kernels/decode/programs/) against its CPU twin (src/kernels/decode/cpu.ts,
  * float64 sums) on seeded random inputs, with sizes that are not multiples of the workgroup or output groups,
  * bound exactly as the engine binds them (inputs, then outputs, then uniforms; per-step values in `counters`).
  */

@@ -206,24 +206,13 @@ export class CommandRecorder {
   }
 
   dispatch<U extends string>(program: KernelProgram<U>, inputs: readonly GpuTensor[], outputs: readonly GpuTensor[], uniforms: Uniforms<U>): void {
-    if (inputs.length !== program.inputs.length || outputs.length !== program.outputs.length) {
-      throw new KernelError(`${program.name}: expects ${program.inputs.length} inputs and ${program.outputs.length} outputs`);
-    }
-    const count = program.dispatch(uniforms);
-    const limit = this.ctx.device.limits.maxComputeWorkgroupsPerDimension;
-    if (count.some((n) => n > limit)) throw new KernelError(`${program.name}: dispatch [${count.join(', ')}] exceeds ${limit} workgroups per dimension`);
-    const { pipeline, layout } = this.ctx.pipeline(program);
-    const buffers = [...inputs, ...outputs].map((t) => t.buffer);
-    if (program.uniforms.length > 0) buffers.push(this.uniformBuffer(program, uniforms));
-    const bindGroup = this.ctx.device.createBindGroup({
-      label: program.name,
-      layout,
-      entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
-    });
+    const d = bindDispatch(this.ctx, program, inputs.map((t) => t.buffer), outputs.map((t) => t.buffer), uniforms);
+    // Each dispatch gets its own uniform buffer: a queue write would land before the whole submission and be shared by all.
+    if (d.uniforms) this.temporaries.push(d.uniforms);
     this.pass ??= this.encoder.beginComputePass({ label: this.label });
-    this.pass.setPipeline(pipeline);
-    this.pass.setBindGroup(0, bindGroup);
-    this.pass.dispatchWorkgroups(...count);
+    this.pass.setPipeline(d.pipeline);
+    this.pass.setBindGroup(0, d.bindGroup);
+    this.pass.dispatchWorkgroups(...d.workgroups);
   }
 
   /** Copy the tensor to a staging buffer; the returned array is filled when the submission resolves. */
@@ -269,13 +258,6 @@ export class CommandRecorder {
   private endPass(): void {
     this.pass?.end();
     this.pass = null;
-  }
-
-  private uniformBuffer<U extends string>(program: KernelProgram<U>, values: Uniforms<U>): GPUBuffer {
-    // Each dispatch gets its own buffer: a queue write would land before the whole submission and be shared by all.
-    const buffer = uniformBuffer(this.ctx.device, program, values);
-    this.temporaries.push(buffer);
-    return buffer;
   }
 }
 
@@ -328,6 +310,20 @@ export function prepareDispatch<U extends string>(
   outputs: readonly GPUBuffer[],
   values: Uniforms<U>,
 ): PreparedDispatch {
+  return { label: program.key, ...bindDispatch(ctx, program, inputs, outputs, values) };
+}
+
+/**
+ * The checks and bindings of every dispatch, recorded at once (CommandRecorder.dispatch) or prepared for replay
+ * (prepareDispatch): the binding counts, the workgroup limit, the pipeline, the uniforms and the bind group.
+ */
+function bindDispatch<U extends string>(
+  ctx: GpuContext,
+  program: KernelProgram<U>,
+  inputs: readonly GPUBuffer[],
+  outputs: readonly GPUBuffer[],
+  values: Uniforms<U>,
+): Omit<PreparedDispatch, 'label'> {
   if (inputs.length !== program.inputs.length || outputs.length !== program.outputs.length) {
     throw new KernelError(`${program.name}: expects ${program.inputs.length} inputs and ${program.outputs.length} outputs`);
   }
@@ -342,7 +338,7 @@ export function prepareDispatch<U extends string>(
     layout,
     entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
   });
-  return { label: program.key, pipeline, bindGroup, workgroups, uniforms };
+  return { pipeline, bindGroup, workgroups, uniforms };
 }
 
 /** Record prepared dispatches into one compute pass. */

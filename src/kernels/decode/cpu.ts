@@ -1,6 +1,6 @@
 /**
- * CPU twins of the decoder kernels (programs.ts), written from the formats' definitions with float64 sums: the
- * references the e2e kernel tests compare each WGSL kernel with. Row-major arrays, shapes as in programs.ts.
+ * CPU twins of the decoder kernels (programs/), written from the formats' definitions with float64 sums: the
+ * references the e2e kernel tests compare each WGSL kernel with. Row-major arrays, shapes as in programs/.
  */
 import { KernelError } from '../../errors';
 import type { Epilogue, NormMode, RopeMode, WeightFormat } from './programs';
@@ -59,6 +59,7 @@ export function fusedLinear(a: LinearArgs): Float32Array {
       const i = t * a.cols + n;
       if (a.epilogue === 'store') y[i] = v;
       else if (a.epilogue === 'accumulate') y[i] += v;
+      else if (a.epilogue === 'activate') y[i] = (a.activation === 'silu' ? silu : geluTanh)(v);
       else y[i] = (a.activation === 'silu' ? silu : geluTanh)(a.gate![i]) * v;
     }
   }
