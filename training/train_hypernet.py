@@ -36,6 +36,7 @@ from .config import add_config_args, config_from_args, step_lr
 from .conversations import encode_conversation, load_tokenizer
 from .export.pack import git_commit, load_pack_model, lora_spec_of
 from .hypernet import HypernetConfig, Hypernetwork, compose_slots, save_hypernet
+from .siblings import SiblingIndex, contrast_term, draw_group, per_example_ce, rolled
 from .skill_encoder import encode_skill
 from .disk_cache import cached, cached_list
 from .teacher import TeacherTargets, base_misses, build_targets, cache_key, topk_kl
@@ -71,6 +72,14 @@ class TrainConfig:
     # Weight of the answer tokens the base alone gets wrong (greedy != gold: the tokens the skill decides) in the
     # cross-entropy, against 1 for the others; 1: a plain mean over answer tokens.
     decisive_weight: float = 1.0
+    # Counterfactual sibling groups (training/siblings.py): this share of each batch is groups of sibling_k train
+    # skills of one family with different parameters, all asked the same request, each with its own gold answer.
+    sibling_fraction: float = 0.0
+    sibling_k: int = 4
+    # Contrast on those groups: a member's answer must cost contrast_margin nats/token less under its own adapter
+    # than under its sibling's; 0: off (the gap is still measured at log steps).
+    contrast_weight: float = 0.0
+    contrast_margin: float = 1.0
     checkpoint_minutes: float = 5.0
     log_every: int = 20
     max_skills: int = 0  # 0: all train skills
@@ -117,6 +126,8 @@ class Data:
         self.skill_ids = [s["skill_id"] for s in skills]
         index = {sid: i for i, sid in enumerate(self.skill_ids)}
         self.family = [s["family"] for s in skills]
+        self.params = [s["params"] for s in skills]
+        self.siblings = SiblingIndex.build(self.family, self.params)
         # The base is frozen, so encodings are computed once and shared by every seed.
         weights_sha = next(f["sha256"][:12] for f in manifest["files"] if f["role"] == "weights")
 
@@ -217,6 +228,23 @@ def teacher_term(data: Data, picked: list[int], logits: torch.Tensor, gate: str)
     return topk_kl(logits[keep_rows], torch.cat(idx).to(logits.device)[keep_rows], torch.cat(logp).to(logits.device)[keep_rows])
 
 
+def sibling_contrast(base, gen, groups, offset: int, lora, logits, answer_targets, ids, mask, attn, margin: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """(contrast term, mean sibling gap) of the batch's sibling members (batch rows offset..): their answers again
+    under each one's sibling's adapter (slot 0 only), against the cost under their own. The gap, sibling CE minus
+    own CE per answer token on the members whose answers differ, is ~0 when adapters ignore the skill."""
+    counts = mask[:, 1:].sum(1).tolist()
+    own = per_example_ce(logits, answer_targets, counts)[offset:]
+    order = [offset + r for r in rolled(groups)]
+    swapped = compose_slots([{m: (a[order], b[order]) for m, (a, b) in gen.items()}], [1.0], lora, fill_slots=False)
+    rows = slice(offset, None)
+    sel = mask[rows, 1:]
+    other, _, _ = base(ids[rows, :-1], attn_mask=attn[rows, :-1], lora=swapped, logit_mask=sel)
+    sibling = per_example_ce(other, ids[rows, 1:][sel], counts[offset:])
+    differs = torch.tensor([d for g in groups for d in g.differs])
+    gap = (sibling - own).detach()[differs].mean() if differs.any() else own.sum().detach() * 0
+    return contrast_term(own, sibling, differs, margin), gap
+
+
 def setup(cfg: TrainConfig) -> tuple[torch.device, int, int]:
     """(device, rank, world size). Under torchrun (WORLD_SIZE, RANK, LOCAL_RANK set) this process joins the group,
     nccl on cuda and gloo on cpu; otherwise it is the only process."""
@@ -262,6 +290,11 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
         raise SystemExit(f"teacher_gate must be 'correct' or 'all', not {cfg.teacher_gate!r}")
     if not cfg.decisive_weight > 0:
         raise SystemExit(f"decisive_weight must be above 0, not {cfg.decisive_weight}")
+    if not 0 <= cfg.sibling_fraction <= 1 or cfg.sibling_k < 2:
+        raise SystemExit(f"sibling_fraction must be in [0, 1] and sibling_k at least 2, not {cfg.sibling_fraction} and {cfg.sibling_k}")
+    if cfg.sibling_fraction > 0 and (cfg.kl_weight > 0 or cfg.decisive_weight != 1.0):
+        # The teacher's targets and the base's misses are cached per train example; sibling answers are made per step.
+        raise SystemExit("sibling_fraction cannot be combined with kl_weight or decisive_weight (yet)")
     device, rank, world = setup(cfg)
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
@@ -279,6 +312,8 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
     if rank > 0:
         dist.barrier()
     data = Data(cfg, base, manifest, tok, Path(cfg.cache_dir))
+    if cfg.sibling_fraction > 0 and not data.siblings.by_family:
+        raise SystemExit("sibling_fraction needs a family with two parameter combinations among the train skills (raise max_skills)")
     if rank == 0 and world > 1:
         dist.barrier()
     hcfg = HypernetConfig.for_base(base.config, lora, num_encoder_layers=len(manifest["encoder"]["layers"]),
@@ -303,6 +338,7 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
     t_start, t_ckpt = time.time(), time.time()
     anchor = torch.tensor(0.0)  # last anchor term computed (it runs every anchor_every steps)
     kl = torch.tensor(0.0)
+    contrast, gap = torch.tensor(0.0), torch.tensor(0.0)
     trained_s = log[-1]["elapsed_s"] if log else 0.0
 
     def save() -> None:
@@ -314,8 +350,13 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
     while step < cfg.max_steps and agree((time.time() - t_start) / 60 < cfg.max_minutes, device, world):
         for g in opt.param_groups:
             g["lr"] = step_lr(step, cfg, rank0_value((time.time() - t_start) / 60, device, world))
-        picked = draw(data, rng, cfg.batch_size)
-        batch = [data.examples[j] for j in picked]
+        groups = []
+        while sum(len(g.skills) for g in groups) < round(cfg.batch_size * cfg.sibling_fraction):
+            if (g := draw_group(data.siblings, data.params, rng, cfg.sibling_k)) is not None:
+                groups.append(g)
+        sib = [(s, *(x[: cfg.max_seq] for x in encode_conversation(tok, m))) for g in groups for s, m in zip(g.skills, g.messages)]
+        picked = draw(data, rng, max(0, cfg.batch_size - len(sib)))
+        batch = [data.examples[j] for j in picked] + sib
         own = [b[0] for b in batch]
         # Extra slots: other skills' adapters active at the same time (accumulation), or empty slots.
         n_slots = 1 + (rng.randint(1, min(2, lora.slots - 1)) if rng.random() < cfg.multi_slot_prob else 0)
@@ -333,6 +374,11 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
         logits, _, _ = base(inputs, attn_mask=attn[:, :-1], lora=adapters, logit_mask=sel)
         ce_loss, ce = weighted_answer_ce(data, picked, logits, targets[sel], cfg.decisive_weight)
         loss = cfg.ce_weight * ce_loss
+        if sib and (cfg.contrast_weight > 0 or (step + 1) % cfg.log_every == 0):
+            with torch.set_grad_enabled(cfg.contrast_weight > 0):
+                contrast, gap = sibling_contrast(base, gen, groups, len(picked), lora, logits, targets[sel], ids, mask, attn, cfg.contrast_margin)
+            if cfg.contrast_weight > 0:
+                loss = loss + cfg.contrast_weight * contrast
         if data.teacher is not None:
             kl = teacher_term(data, picked, logits, cfg.teacher_gate)
             loss = loss + cfg.kl_weight * kl
@@ -353,13 +399,15 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
         opt.step()
         step += 1
         if step % cfg.log_every == 0:
-            losses = torch.stack([ce.detach(), anchor.detach(), kl.detach()])
+            losses = torch.stack([ce.detach(), anchor.detach(), kl.detach(), contrast.detach(), gap.detach()])
             if world > 1:
                 dist.all_reduce(losses)
                 losses /= world  # mean over ranks
             if rank == 0:
-                ce_mean, anchor_mean, kl_mean = losses.tolist()
-                log.append({"step": step, "ce": round(ce_mean, 4), "anchor": round(anchor_mean, 4), "kl": round(kl_mean, 4), "lr": opt.param_groups[0]["lr"],
+                ce_mean, anchor_mean, kl_mean, contrast_mean, gap_mean = losses.tolist()
+                log.append({"step": step, "ce": round(ce_mean, 4), "anchor": round(anchor_mean, 4), "kl": round(kl_mean, 4),
+                            **({"contrast": round(contrast_mean, 4), "sibling_gap": round(gap_mean, 4)} if cfg.sibling_fraction > 0 else {}),
+                            "lr": opt.param_groups[0]["lr"],
                             "elapsed_s": round(trained_s + time.time() - t_start, 1)})
                 say(json.dumps(log[-1]))
         if rank == 0 and (time.time() - t_ckpt) / 60 > cfg.checkpoint_minutes:

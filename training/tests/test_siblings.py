@@ -1,0 +1,126 @@
+"""Counterfactual sibling groups (#23): the same request under sibling skills with their own gold answers, and the
+contrast between a member's own adapter and its sibling's."""
+import json
+import random
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from training.siblings import SiblingIndex, contrast_term, draw_group, per_example_ce, rolled
+from training.skills import FAMILIES
+
+from test_train_hypernet import run
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def train_skills():
+    with (ROOT / "training/data/skills.jsonl").open() as f:
+        return [r for r in map(json.loads, f) if r["split"] == "train"]
+
+
+def test_groups_share_the_request_and_answer_by_their_own_parameters(train_skills):
+    families, params = [s["family"] for s in train_skills], [s["params"] for s in train_skills]
+    index = SiblingIndex.build(families, params)
+    assert len(index.by_family) > 100  # nearly every train family has several combinations
+    rng = random.Random(0)
+    groups = [g for g in (draw_group(index, params, rng, 4) for _ in range(200)) if g is not None]
+    assert len(groups) > 150
+    for g in groups:
+        fam = {families[s] for s in g.skills}
+        assert len(fam) == 1
+        family = FAMILIES[fam.pop()]
+        assert len({json.dumps(params[s], sort_keys=True) for s in g.skills}) == len(g.skills)  # distinct combinations
+        requests = {m[0]["content"] for m in g.messages}
+        assert len(requests) == 1
+        answers = [m[1]["content"] for m in g.messages]
+        assert len(set(answers)) >= 2
+        assert g.differs == [answers[i] != answers[(i + 1) % len(answers)] for i in range(len(answers))]
+        # Each gold answer is the family's program under that member's parameters, and passes its execution check.
+        for s, a in zip(g.skills, answers):
+            assert a == family.answer(params[s], g.text) and family.check(params[s], g.text, a)
+        assert g.text in next(iter(requests))
+
+
+def test_rolled_pairs_each_member_with_the_next_of_its_group():
+    class G:
+        def __init__(self, n):
+            self.skills = list(range(n))
+    assert rolled([G(3), G(2)]) == [1, 2, 0, 4, 3]
+
+
+def test_per_example_ce_and_contrast():
+    logits, targets = torch.randn(7, 11), torch.randint(0, 11, (7,))
+    got = per_example_ce(logits, targets, [3, 4])
+    rows = F.cross_entropy(logits, targets, reduction="none")
+    assert torch.allclose(got, torch.stack([rows[:3].mean(), rows[3:].mean()]))
+    own, sibling = torch.tensor([1.0, 1.0, 1.0]), torch.tensor([3.0, 1.5, 0.5])
+    differs = torch.tensor([True, True, False])
+    # margin 1: the first member is 2 nats better (no loss), the second 0.5 (0.5 short); the third is left out.
+    assert contrast_term(own, sibling, differs, 1.0).item() == pytest.approx(0.25)
+    assert contrast_term(own, sibling, torch.tensor([False] * 3), 1.0).item() == 0
+
+
+def test_trains_on_sibling_groups_with_the_contrast_and_logs_the_gap(tmp_path):
+    args = ["--max_skills", "400", "--sibling_fraction", "0.5", "--sibling_k", "2", "--contrast_weight", "1.0", "--cache_dir", str(tmp_path / "cache")]
+    log = run(tmp_path / "run", 10, args)
+    assert log[-1]["step"] == 10
+    assert all("sibling_gap" in r and "contrast" in r and r["contrast"] >= 0 for r in log)
+
+
+def test_sibling_contrast_swaps_adapters_within_groups():
+    """sibling_contrast against the same answers scored one member at a time with an explicit adapter; identical
+    adapters for every member give a gap of exactly 0."""
+    from training.conversations import encode_conversation, load_tokenizer
+    from training.export.pack import load_pack_model, lora_spec_of
+    from training.hypernet import compose_slots
+    from training.train_hypernet import pad, sibling_contrast
+    from training.siblings import SiblingGroup
+    from training.skills.trajectories import assistant, user
+
+    base, manifest = load_pack_model(ROOT / "public/models/tiny-random")
+    lora, tok = lora_spec_of(manifest), load_tokenizer("public/models/tiny-random")
+    group = SiblingGroup(skills=[0, 1, 2], text="x", messages=[[user("fix the login"), assistant(a)] for a in ("fix: login", "FIX login", "fix: login")],
+                         differs=[True, True, False])
+    items = [encode_conversation(tok, m) for m in group.messages]
+    regular = encode_conversation(tok, [user("hello"), assistant("hi there")])
+    ids, mask = pad([regular[0]] + [i for i, _ in items], 0), pad([regular[1]] + [m for _, m in items], False)
+    attn = pad([[1] * len(regular[0])] + [[1] * len(i) for i, _ in items], 0)
+    torch.manual_seed(0)
+    shapes = {m: base.config.module_shape(m) for m in lora.target_modules}
+    L = base.config.num_hidden_layers
+    gen = {m: (torch.randn(4, L, i, lora.rank) * 0.3, torch.randn(4, L, lora.rank, o) * 0.3) for m, (i, o) in shapes.items()}
+
+    def cost(rows: list[int], adapter_rows: list[int]) -> torch.Tensor:
+        one = compose_slots([{m: (a[adapter_rows], b[adapter_rows]) for m, (a, b) in gen.items()}], [1.0], lora, fill_slots=False)
+        sel = mask[rows, 1:]
+        logits, _, _ = base(ids[rows, :-1], attn_mask=attn[rows, :-1], lora=one, logit_mask=sel)
+        return per_example_ce(logits, ids[rows, 1:][sel], sel.sum(1).tolist())
+
+    with torch.no_grad():
+        own_all = cost([0, 1, 2, 3], [0, 1, 2, 3])
+        sel = mask[:, 1:]
+        adapters = compose_slots([gen], [1.0], lora, fill_slots=False)
+        logits, _, _ = base(ids[:, :-1], attn_mask=attn[:, :-1], lora=adapters, logit_mask=sel)
+        contrast, gap = sibling_contrast(base, gen, [group], 1, lora, logits, ids[:, 1:][sel], ids, mask, attn, margin=1.0)
+        sibling = cost([1, 2, 3], [2, 3, 1])  # member k under member k+1's adapter
+        own = own_all[1:]
+        assert gap.item() == pytest.approx((sibling - own)[:2].mean().item(), abs=1e-5)
+        assert contrast.item() == pytest.approx(F.relu(1.0 + own - sibling)[:2].mean().item(), abs=1e-5)
+        same = {m: (a[[1, 1, 1, 1]], b[[1, 1, 1, 1]]) for m, (a, b) in gen.items()}
+        logits, _, _ = base(ids[:, :-1], attn_mask=attn[:, :-1], lora=compose_slots([same], [1.0], lora, fill_slots=False), logit_mask=sel)
+        _, no_gap = sibling_contrast(base, same, [group], 1, lora, logits, ids[:, 1:][sel], ids, mask, attn, margin=1.0)
+        assert no_gap.item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_refuses_siblings_without_two_combinations(tmp_path):
+    import subprocess
+    import sys
+    cmd = [sys.executable, "-m", "training.train_hypernet", "--pack", "public/models/tiny-random", "--out", str(tmp_path),
+           "--max_skills", "1", "--max_steps", "1", "--chunk_tokens", "128", "--d_model", "32", "--mlp_hidden", "64",
+           "--sibling_fraction", "0.5", "--cache_dir", str(tmp_path / "cache")]
+    res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert res.returncode != 0 and "two parameter combinations" in res.stderr
