@@ -1,74 +1,75 @@
 import { describe, expect, it } from 'vitest';
-import type { PackInfo, UnloadableEngine } from './engine';
-import { EngineSwitch } from './engine-switch';
+import { BackendSwitch } from './engine-switch';
 import { EngineError, PackError } from '../errors';
+import type { ForwardBackend } from './forward-backend';
+import type { LoadedPack } from './pack';
 
-/** An engine double that records loads, unloads and whether it holds a model. */
-function fake(name: string, fail?: Error) {
+/** A backend double that records loads and unloads and whether it holds a model. */
+function fake(kind: 'wgsl' | 'ort', fail?: Error) {
   const log: string[] = [];
-  const engine = {
+  const backend = {
+    kind,
     log,
     loaded: false,
-    async loadPack(): Promise<PackInfo> {
-      log.push(`${name}.load`);
-      if (fail) throw fail;
-      engine.loaded = true;
-      return { manifest: { id: 'p' } as never, backend: name === 'wgsl' ? 'webgpu' : 'wasm', backendNote: `${name} note` };
+    fail,
+    async load() {
+      log.push(`${kind}.load`);
+      if (backend.fail) throw backend.fail;
+      backend.loaded = true;
+      return { pack: {} as LoadedPack, backend: kind === 'wgsl' ? 'webgpu' : 'wasm', note: `${kind} note` };
     },
     async unload() {
-      log.push(`${name}.unload`);
-      engine.loaded = false;
+      log.push(`${kind}.unload`);
+      backend.loaded = false;
     },
-    async logits() {
-      return Float32Array.from([name === 'wgsl' ? 1 : 2]);
-    },
-    stop() {},
   };
-  return engine as typeof engine & UnloadableEngine;
+  return backend as typeof backend & ForwardBackend;
 }
 
-describe('EngineSwitch', () => {
-  it('runs the WGSL engine when asked, and unloads it when onnxruntime-web takes over', async () => {
+const noFetch = async (): Promise<LoadedPack> => {
+  throw new Error('not fetched in these tests');
+};
+
+describe('BackendSwitch', () => {
+  it('runs the WGSL backend when asked, and unloads it when onnxruntime-web takes over', async () => {
     const wgsl = fake('wgsl');
     const ort = fake('ort');
-    const sw = new EngineSwitch({ wgsl, ort });
-    expect((await sw.loadPack('u', 'wgsl', () => undefined)).engine).toBe('wgsl');
-    expect(await sw.logits([1])).toEqual(Float32Array.from([1]));
-    expect((await sw.loadPack('u', 'wasm', () => undefined)).engine).toBe('ort');
+    const sw = new BackendSwitch({ wgsl, ort });
+    expect((await sw.load(noFetch, 'wgsl')).runner).toBe(wgsl);
+    expect(sw.active).toBe(wgsl);
+    expect((await sw.load(noFetch, 'wasm')).runner).toBe(ort);
     expect(wgsl.loaded).toBe(false);
     expect(ort.loaded).toBe(true);
-    expect(await sw.logits([1])).toEqual(Float32Array.from([2]));
+    expect(sw.active).toBe(ort);
     // Back to WGSL: the ORT model is given back before the WGSL one loads.
-    await sw.loadPack('u', 'wgsl', () => undefined);
+    await sw.load(noFetch, 'wgsl');
     expect(ort.log.at(-1)).toBe('ort.unload');
     expect(ort.loaded).toBe(false);
   });
 
   it('auto picks onnxruntime-web where there is no WebGPU (no navigator.gpu here)', async () => {
     const wgsl = fake('wgsl');
-    const sw = new EngineSwitch({ wgsl, ort: fake('ort') });
-    expect((await sw.loadPack('u', 'auto', () => undefined)).engine).toBe('ort');
+    const sw = new BackendSwitch({ wgsl, ort: fake('ort') });
+    expect((await sw.load(noFetch, 'auto')).runner.kind).toBe('ort');
     expect(wgsl.log).toEqual([]);
   });
 
-  it('falls back to onnxruntime-web with the reason when the WGSL engine cannot start', async () => {
-    const sw = new EngineSwitch({ wgsl: fake('wgsl', new EngineError('backend', 'the WGSL engine needs WebGPU')), ort: fake('ort') });
-    const info = await sw.loadPack('u', 'wgsl', () => undefined);
-    expect(info.engine).toBe('ort');
-    expect(info.backendNote).toBe('ort note (the WGSL engine could not start: the WGSL engine needs WebGPU)');
+  it('falls back to onnxruntime-web with the reason when the WGSL backend cannot start', async () => {
+    const sw = new BackendSwitch({ wgsl: fake('wgsl', new EngineError('backend', 'the WGSL engine needs WebGPU')), ort: fake('ort') });
+    const started = await sw.load(noFetch, 'wgsl');
+    expect(started.runner.kind).toBe('ort');
+    expect(started.note).toBe('ort note (the WGSL engine could not start: the WGSL engine needs WebGPU)');
   });
 
-  it('reports a broken pack as it is, and keeps the loaded model after a failed load of the same engine', async () => {
+  it('reports a broken pack as it is, and keeps the loaded model after a failed load of the same backend', async () => {
     const broken = new PackError('checksum-mismatch', 'weights.safetensors: checksum mismatch', 'weights.safetensors');
     const ort = fake('ort');
-    const sw = new EngineSwitch({ wgsl: fake('wgsl', broken), ort });
-    await expect(sw.loadPack('u', 'wgsl', () => undefined)).rejects.toBe(broken);
+    const sw = new BackendSwitch({ wgsl: fake('wgsl', broken), ort });
+    await expect(sw.load(noFetch, 'wgsl')).rejects.toBe(broken);
     expect(ort.log).toEqual([]);
-    await sw.loadPack('u', 'wasm', () => undefined);
-    (ort as { loadPack: () => Promise<PackInfo> }).loadPack = async () => {
-      throw broken;
-    };
-    await expect(sw.loadPack('u', 'wasm', () => undefined)).rejects.toBe(broken);
-    expect(await sw.logits([1])).toEqual(Float32Array.from([2]));
+    await sw.load(noFetch, 'wasm');
+    ort.fail = broken;
+    await expect(sw.load(noFetch, 'wasm')).rejects.toBe(broken);
+    expect(sw.active).toBe(ort);
   });
 });

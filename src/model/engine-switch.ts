@@ -1,78 +1,67 @@
 /**
- * The engine the worker serves: our WGSL engine or onnxruntime-web, picked per pack load from the preference and
- * what the browser has, with the reason in the pack's note. Everything else is forwarded to the active engine.
+ * Which backend runs a pack: our WGSL decoder or onnxruntime-web, picked per pack load from the preference and what
+ * the browser has, with the reason in the pack's note. One backend holds a model at a time.
  */
-import type { Engine, EngineKind, UnloadableEngine, GenerateParams, GenerateStats, LoraTensors, MadeAdapter, PackInfo, SkillEncoding, TokenEvent } from './engine';
+import type { PackGraph } from './config';
+import type { EngineKind } from './engine';
 import { detectWebGpu, type BackendPreference } from './env';
-import { EngineError, PackError } from '../errors';
-import type { LoadProgress, PackSource } from './pack';
+import { PackError } from '../errors';
+import type { BackendStart, ForwardBackend } from './forward-backend';
+import type { LoadedPack } from './pack';
 
-/** Which engine `auto` picks where WebGPU exists: the faster decoder in bench/results/perf.json. */
+/** Which backend `auto` picks where WebGPU exists: the faster decoder in bench/results/perf.json. */
 export const AUTO_WEBGPU_ENGINE: EngineKind = 'wgsl';
 
-export class EngineSwitch implements Engine {
-  private active: UnloadableEngine | null = null;
+export interface SwitchedTo extends BackendStart {
+  runner: ForwardBackend;
+}
 
-  constructor(private readonly engines: Record<EngineKind, UnloadableEngine>) {}
+export class BackendSwitch {
+  private current: ForwardBackend | null = null;
 
-  /** Unload the engine that is not `next`, so two models never sit in memory at once. */
-  private async leave(next: UnloadableEngine): Promise<void> {
-    if (this.active && this.active !== next) {
-      await this.active.unload();
-      this.active = null;
+  constructor(private readonly backends: Record<EngineKind, ForwardBackend>) {}
+
+  /** The backend holding a model, or null. */
+  get active(): ForwardBackend | null {
+    return this.current?.loaded ? this.current : null;
+  }
+
+  /** Unload the backend that is not `next`, so two models never sit in memory at once. */
+  private async leave(next: ForwardBackend): Promise<void> {
+    if (this.current && this.current !== next) {
+      await this.current.unload();
+      this.current = null;
     }
   }
 
-  private require(): Engine {
-    if (!this.active) throw new EngineError('no-pack', 'no model pack is loaded');
-    return this.active;
-  }
-
-  async loadPack(source: PackSource, preference: BackendPreference, onProgress: (p: LoadProgress) => void): Promise<PackInfo> {
+  async load(fetchPack: (graph: PackGraph) => Promise<LoadedPack>, preference: BackendPreference): Promise<SwitchedTo> {
+    const { wgsl, ort } = this.backends;
     const wantWgsl = preference === 'wgsl' || (preference === 'auto' && AUTO_WEBGPU_ENGINE === 'wgsl' && (await detectWebGpu()).available);
     if (wantWgsl) {
       try {
-        await this.leave(this.engines.wgsl);
-        const info = await this.engines.wgsl.loadPack(source, preference, onProgress);
-        this.active = this.engines.wgsl;
-        return { ...info, engine: 'wgsl' };
+        await this.leave(wgsl);
+        const start = await wgsl.load(fetchPack, preference);
+        this.current = wgsl;
+        return { ...start, runner: wgsl };
       } catch (e) {
-        // A pack error (missing file, bad checksum) is the same for every engine: report it, do not mask it.
+        // A pack error (missing file, bad checksum) is the same for every backend: report it, do not mask it.
         if (e instanceof PackError) throw e;
-        await this.engines.wgsl.unload();
-        this.active = null;
-        const info = await this.engines.ort.loadPack(source, preference === 'wgsl' ? 'auto' : preference, onProgress);
-        this.active = this.engines.ort;
-        return { ...info, engine: 'ort', backendNote: `${info.backendNote} (the WGSL engine could not start: ${(e as Error).message})` };
+        await wgsl.unload();
+        this.current = null;
+        const start = await ort.load(fetchPack, preference === 'wgsl' ? 'auto' : preference);
+        this.current = ort;
+        return { ...start, runner: ort, note: `${start.note} (the WGSL engine could not start: ${(e as Error).message})` };
       }
     }
-    await this.leave(this.engines.ort);
-    const info = await this.engines.ort.loadPack(source, preference, onProgress);
-    this.active = this.engines.ort;
-    return { ...info, engine: 'ort' };
+    await this.leave(ort);
+    const start = await ort.load(fetchPack, preference);
+    this.current = ort;
+    return { ...start, runner: ort };
   }
 
-  generate(params: GenerateParams, onToken: (e: TokenEvent) => void): Promise<GenerateStats> {
-    return this.require().generate(params, onToken);
-  }
-
-  stop(): void {
-    this.active?.stop();
-  }
-
-  setLora(tensors: LoraTensors | null): Promise<void> {
-    return this.require().setLora(tensors);
-  }
-
-  encodeSkill(text: string, chunkTokens: number): Promise<SkillEncoding> {
-    return this.require().encodeSkill(text, chunkTokens);
-  }
-
-  makeAdapter(text: string): Promise<MadeAdapter> {
-    return this.require().makeAdapter(text);
-  }
-
-  logits(inputIds: number[]): Promise<Float32Array> {
-    return this.require().logits(inputIds);
+  /** Give back whichever model is loaded. */
+  async unload(): Promise<void> {
+    await this.current?.unload();
+    this.current = null;
   }
 }

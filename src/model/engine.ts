@@ -1,16 +1,12 @@
 /** The decode engine interface: the ORT engine, the worker handler and the main-thread client all implement it. */
 import type { PackManifest } from './config';
-import type { HypernetSummary } from './hypernet';
+import type { HypernetSummary } from './hypernet-file';
+import type { AdapterModules, LoraTensors } from './lora';
 import type { Backend, BackendPreference } from './env';
 import type { LoadProgress, PackSource } from './pack';
 import type { ChatMessage } from './tokenizer';
 
-/** Stacked LoRA of one target module: A [layers, in, R] and B [layers, R, out], R = slots * rank, scale folded into B. */
-export interface LoraPair {
-  a: Float32Array;
-  b: Float32Array;
-}
-export type LoraTensors = Record<string, LoraPair>;
+export type { AdapterModules, LoraPair, LoraTensors } from './lora';
 
 export interface GenerateParams {
   messages: ChatMessage[];
@@ -67,9 +63,6 @@ export interface SkillEncoding {
   ms: number;
 }
 
-/** One adapter as the hypernetwork makes it: per module A [layers, in, rank] and B [layers, rank, out], unscaled. */
-export type AdapterModules = Record<string, LoraPair>;
-
 export interface MadeAdapter {
   modules: AdapterModules;
   tokens: number;
@@ -94,9 +87,4 @@ export interface Engine {
   makeAdapter(text: string): Promise<MadeAdapter>;
   /** Last-position logits of a token sequence from a fresh cache (tests and benchmarks). */
   logits(inputIds: number[]): Promise<Float32Array>;
-}
-
-/** An engine that can give back its model (GPU buffers, sessions) when another engine takes over. */
-export interface UnloadableEngine extends Engine {
-  unload(): Promise<void>;
 }

@@ -2,11 +2,11 @@
  * The decoder on our own WGSL kernels: weights uploaded once from the pack's weights.safetensors (fp32, or 8/4-bit
  * MatMulNBits blocks dequantized in registers), a KV cache on the GPU, and for each chunk of tokens one command
  * buffer replaying dispatches made once (pipelines, bind groups, uniforms). Only the chosen token id comes back,
- * unless logits or encoder states are asked for.
+ * unless logits or encoder states are asked for. It knows no model file: src/model/wgsl-model.ts finds the tensors of
+ * a pack and hands them over by their role (DecoderWeights).
  */
-import { moduleShape, type Architecture, type LoraConfig, type LoraModule } from '../../model/config';
-import type { SafetensorsFile } from '../../formats/safetensors';
 import { encodePrepared, GpuContext, KernelError, lossReason, prepareDispatch, releasePrepared, type KernelProgram, type PreparedDispatch, type Uniforms } from '../gpu';
+import type { DecoderLinear, DecoderMatrix, DecoderSpec, DecoderWeights } from './decoder-weights';
 import {
   argmaxFinalProgram,
   argmaxPartialProgram,
@@ -38,26 +38,24 @@ const WIDE_OUTPUT = 16384;
 /** Logits per workgroup of the first argmax stage. */
 const ARGMAX_PER_GROUP = 4096;
 
-export interface QuantizationInfo {
-  blockSize: number;
-  linear: { bits: number; zeroPoints: boolean };
-  embedding: { bits: number; zeroPoints: boolean };
-}
-
-export interface DecoderSpec {
-  architecture: Architecture;
-  lora: LoraConfig;
-  encoderLayers: number[];
-  contextLength: number;
-  quantization: QuantizationInfo | null;
-}
-
 /** A weight matrix on the GPU: the buffers the fused linear binds, in its input order. */
 interface GpuWeight {
   format: WeightFormat;
   buffers: GPUBuffer[];
   rows: number;
   depth: number;
+}
+
+interface GpuLinear extends GpuWeight {
+  bias: GPUBuffer | null;
+}
+
+/** DecoderWeights on the GPU: each tensor in its own storage buffer. */
+interface GpuModel {
+  embed: GpuWeight;
+  lmHead: GpuWeight;
+  norm: GPUBuffer;
+  layers: { linear: Record<DecoderLinear, GpuLinear>; norms: Record<'input' | 'postAttention' | 'preFeedforward' | 'postFeedforward' | 'q' | 'k', GPUBuffer | null> }[];
 }
 
 export interface ForwardOptions {
@@ -77,11 +75,6 @@ export interface ForwardResult {
 }
 
 type PlanItem = PreparedDispatch | { copy: { from: GPUBuffer; to: GPUBuffer; toOffset: number; bytes: number } };
-
-const LINEAR_MODULES: Record<LoraModule, 'self_attn' | 'mlp'> = {
-  q_proj: 'self_attn', k_proj: 'self_attn', v_proj: 'self_attn', o_proj: 'self_attn',
-  gate_proj: 'mlp', up_proj: 'mlp', down_proj: 'mlp',
-};
 
 function align4(n: number): number {
   return Math.ceil(n / 4) * 4;
@@ -111,9 +104,7 @@ export class GpuDecoder {
   private readonly act: Record<string, GPUBuffer> = {};
   private readonly loraBuffers = new Map<string, { a: GPUBuffer; b: GPUBuffer; xa: GPUBuffer }>();
   private loraActive = false;
-  private readonly weights = new Map<string, GpuWeight>();
-  /** fp32 vectors by tensor name: norm weights and biases. */
-  private readonly vectors = new Map<string, GPUBuffer>();
+  private readonly model: GpuModel;
   private readonly embedForm: EmbedForm;
   private readonly staging: { token: GPUBuffer; logits: GPUBuffer; capture: GPUBuffer };
   private readonly argmaxGroups: number;
@@ -127,8 +118,7 @@ export class GpuDecoder {
   constructor(
     private readonly ctx: GpuContext,
     private readonly spec: DecoderSpec,
-    file: SafetensorsFile,
-    bytes: Uint8Array,
+    weights: DecoderWeights,
   ) {
     const a = spec.architecture;
     if (a.headDim > MAX_HEAD_DIM) throw new KernelError(`WGSL engine: head dimension ${a.headDim} exceeds ${MAX_HEAD_DIM}`);
@@ -137,8 +127,8 @@ export class GpuDecoder {
     void ctx.device.lost.then((info) => {
       this.lost = lossReason(info);
     });
-    this.uploadWeights(file, bytes);
-    this.embedForm = this.weights.get('model.embed_tokens.weight')!.format === 'q8' ? 'q8' : 'f32';
+    this.model = this.uploadModel(weights);
+    this.embedForm = this.model.embed.format === 'q8' ? 'q8' : 'f32';
     const q = a.numAttentionHeads * a.headDim;
     const kv = a.numKeyValueHeads * a.headDim;
     const f32 = (name: string, floats: number) => this.buffer(name, floats * 4);
@@ -169,9 +159,8 @@ export class GpuDecoder {
       this.upload(`cos.${name}`, cos);
       this.upload(`sin.${name}`, sin);
     }
-    const rank = spec.lora.rank * spec.lora.slots;
-    for (const module of spec.lora.targetModules) {
-      const [fanIn, fanOut] = moduleShape(a, module);
+    const rank = spec.lora.rank;
+    for (const [module, [fanIn, fanOut]] of Object.entries(spec.lora.targets)) {
       this.loraBuffers.set(module, {
         a: this.buffer(`lora.${module}.A`, a.numHiddenLayers * fanIn * rank * 4),
         b: this.buffer(`lora.${module}.B`, a.numHiddenLayers * rank * fanOut * 4),
@@ -210,50 +199,40 @@ export class GpuDecoder {
     return buffer;
   }
 
-  /** Every tensor the graph needs, each in its own storage buffer (the file's bytes are not kept). */
-  private uploadWeights(file: SafetensorsFile, bytes: Uint8Array): void {
-    const a = this.spec.architecture;
-    const raw = (name: string): Uint8Array => {
-      const t = file.tensors.get(name);
-      if (!t) throw new KernelError(`WGSL engine: weights have no tensor "${name}"`);
-      return bytes.subarray(t.begin, t.end);
+  /** Every tensor in its own storage buffer (the caller's arrays are not kept). */
+  private uploadModel(w: DecoderWeights): GpuModel {
+    const matrix = (name: string, m: DecoderMatrix): GpuWeight => {
+      if (m.format === 'f32') return { format: 'f32', buffers: [this.upload(name, m.data)], rows: m.rows, depth: m.depth };
+      if ((m.blockSize ?? QUANT_BLOCK) !== QUANT_BLOCK || m.depth % QUANT_BLOCK !== 0) throw new KernelError(`WGSL engine: "${name}" needs blocks of ${QUANT_BLOCK} along its input`);
+      const buffers = [this.upload(`${name}.quant`, m.quant), this.upload(`${name}.scales`, m.scales)];
+      if (m.format === 'q4z') {
+        if (!m.zeroPoints) throw new KernelError(`WGSL engine: "${name}" has no zero points`);
+        buffers.push(this.upload(`${name}.zero_points`, m.zeroPoints));
+      }
+      return { format: m.format, buffers, rows: m.rows, depth: m.depth };
     };
-    const matrix = (name: string, rows: number, depth: number, quantBits: number, zeroPoints: boolean): void => {
-      if (file.tensors.has(name)) {
-        this.weights.set(name, { format: 'f32', buffers: [this.upload(name, file.float32(name))], rows, depth });
-        return;
-      }
-      if (!file.tensors.has(`${name}.quant`)) throw new KernelError(`WGSL engine: weights have neither "${name}" nor "${name}.quant"`);
-      const blockSize = this.spec.quantization?.blockSize ?? QUANT_BLOCK;
-      if (blockSize !== QUANT_BLOCK || depth % QUANT_BLOCK !== 0) throw new KernelError(`WGSL engine: "${name}" needs blocks of ${QUANT_BLOCK} along its input`);
-      const format: WeightFormat = quantBits === 8 ? 'q8' : zeroPoints ? 'q4z' : 'q4';
-      if (quantBits !== 8 && quantBits !== 4) throw new KernelError(`WGSL engine: ${quantBits}-bit weights are not supported`);
-      const buffers = [this.upload(`${name}.quant`, raw(`${name}.quant`)), this.upload(`${name}.scales`, file.float32(`${name}.scales`))];
-      if (format === 'q4z') buffers.push(this.upload(`${name}.zero_points`, raw(`${name}.zero_points`)));
-      this.weights.set(name, { format, buffers, rows, depth });
+    const vector = (name: string, data: Float32Array | null) => (data ? this.upload(name, data) : null);
+    const embed = matrix('w.embed', w.embed);
+    return {
+      embed,
+      lmHead: w.lmHead ? matrix('w.lm_head', w.lmHead) : embed,
+      norm: this.upload('w.norm', w.norm),
+      layers: w.layers.map((layer, l) => {
+        const p = `w.${l}`;
+        const linear = Object.fromEntries(
+          Object.entries(layer.linear).map(([m, { weight, bias }]) => [m, { ...matrix(`${p}.${m}`, weight), bias: vector(`${p}.${m}.bias`, bias) }]),
+        ) as Record<DecoderLinear, GpuLinear>;
+        const norms = {
+          input: this.upload(`${p}.input_norm`, layer.inputNorm),
+          postAttention: this.upload(`${p}.post_attention_norm`, layer.postAttentionNorm),
+          preFeedforward: vector(`${p}.pre_feedforward_norm`, layer.preFeedforwardNorm),
+          postFeedforward: vector(`${p}.post_feedforward_norm`, layer.postFeedforwardNorm),
+          q: vector(`${p}.q_norm`, layer.qNorm),
+          k: vector(`${p}.k_norm`, layer.kNorm),
+        };
+        return { linear, norms };
+      }),
     };
-    const quant = this.spec.quantization;
-    const linearBits = quant?.linear.bits ?? 0;
-    const linearZeros = quant?.linear.zeroPoints ?? false;
-    matrix('model.embed_tokens.weight', a.vocabSize, a.hiddenSize, quant?.embedding.bits ?? 0, false);
-    if (!a.tieWordEmbeddings) matrix('lm_head.weight', a.vocabSize, a.hiddenSize, linearBits, linearZeros);
-    const vector = (name: string) => this.vectors.set(name, this.upload(name, file.float32(name)));
-    vector('model.norm.weight');
-    for (let l = 0; l < a.numHiddenLayers; l++) {
-      const p = `model.layers.${l}`;
-      for (const module of Object.keys(LINEAR_MODULES) as LoraModule[]) {
-        const [fanIn, fanOut] = moduleShape(a, module);
-        matrix(`${p}.${LINEAR_MODULES[module]}.${module}.weight`, fanOut, fanIn, linearBits, linearZeros);
-        const bias = `${p}.${LINEAR_MODULES[module]}.${module}.bias`;
-        if (file.tensors.has(bias)) vector(bias);
-      }
-      const norms = ['input_layernorm', 'post_attention_layernorm', ...(a.sandwichNorms ? ['pre_feedforward_layernorm', 'post_feedforward_layernorm'] : [])];
-      for (const n of norms) vector(`${p}.${n}.weight`);
-      if (a.qkNorm) {
-        vector(`${p}.self_attn.q_norm.weight`);
-        vector(`${p}.self_attn.k_norm.weight`);
-      }
-    }
   }
 
   /** Bind adapters (null: none, and the plans without LoRA dispatches run). Same layout as the ONNX graph's inputs. */
@@ -279,27 +258,26 @@ export class GpuDecoder {
     const a = this.spec.architecture;
     const b = this.act;
     const items: PlanItem[] = [];
-    const rank = this.spec.lora.rank * this.spec.lora.slots;
+    const rank = this.spec.lora.rank;
     const add = <U extends string>(program: KernelProgram<U>, inputs: GPUBuffer[], outputs: GPUBuffer[], values: Uniforms<U>) =>
       items.push(prepareDispatch(this.ctx, program, inputs, outputs, values));
     const eps = a.rmsNormEps;
     const offset = a.normWeightOffset;
     /** Modules whose x A the preceding norm already computed (their linear skips its own down-projection). */
-    const downDone = new Set<LoraModule>();
+    const downDone = new Set<DecoderLinear>();
     /** RMSNorm; in rows mode also the adapters' x A of (up to 2 of) the modules that read its output, `readers`. */
-    const norm = (mode: 'rows' | 'last' | 'add', x: GPUBuffer, weight: string, y: GPUBuffer, layer = 0, readers: LoraModule[] = []) => {
+    const norm = (mode: 'rows' | 'last' | 'add', x: GPUBuffer, weight: GPUBuffer | null, y: GPUBuffer, layer = 0, readers: DecoderLinear[] = []) => {
       const fused = lora && mode === 'rows' ? readers.filter((m) => this.loraBuffers.has(m)).slice(0, MAX_NORM_LORA_DOWNS) : [];
       const slots = fused.map((m) => this.loraBuffers.get(m)!);
-      add(rmsNormRowsProgram(mode, fused.length), [x, this.vectors.get(weight)!, b.counters, ...slots.map((s) => s.a)], [y, ...slots.map((s) => s.xa)], {
+      add(rmsNormRowsProgram(mode, fused.length), [x, weight!, b.counters, ...slots.map((s) => s.a)], [y, ...slots.map((s) => s.xa)], {
         capacity: rows, dim: a.hiddenSize, eps, offset, rank, layer,
       });
       downDone.clear();
       for (const m of fused) downDone.add(m);
     };
     /** y = x W^T (+ bias) (+ LoRA) with an epilogue; LoRA's x A runs first into the module's xa buffer. */
-    const linear = (name: string, module: LoraModule | null, layer: number, x: GPUBuffer, y: GPUBuffer, epilogue: Epilogue, fixedRows = 0) => {
-      const w = this.weights.get(name)!;
-      const bias = this.vectors.get(name.replace(/\.weight$/, '.bias'));
+    const linear = (w: GpuWeight & { bias?: GPUBuffer | null }, module: DecoderLinear | null, layer: number, x: GPUBuffer, y: GPUBuffer, epilogue: Epilogue, fixedRows = 0) => {
+      const bias = w.bias ?? undefined;
       const slot = lora && module ? this.loraBuffers.get(module) : undefined;
       const down = slot && !downDone.has(module!);
       if (down && rows > 1) add(loraDownMatmulProgram(), [x, slot.a], [slot.xa], { rows, cols: rank, depth: w.depth, layer });
@@ -315,20 +293,20 @@ export class GpuDecoder {
       const colsPerGroup = w.rows >= WIDE_OUTPUT ? LINEAR_COLS_WIDE : LINEAR_COLS;
       add(fusedLinearProgram({ ...form, colsPerGroup }), inputs, [y], { capacity: fixedRows || rows, fixedRows, depth: w.depth, cols: w.rows, blocks, layer, rank });
     };
-    const embed = this.weights.get('model.embed_tokens.weight')!;
+    const embed = this.model.embed;
     add(embedProgram(this.embedForm), [...embed.buffers, b.ids, b.counters], [b.x], {
       capacity: rows, hidden: a.hiddenSize, blocks: a.hiddenSize / QUANT_BLOCK, scale: a.embeddingScale,
     });
     for (let l = 0; l < a.numHiddenLayers; l++) {
-      const p = `model.layers.${l}`;
+      const { linear: w, norms } = this.model.layers[l];
       const sliding = a.layerTypes?.[l] === 'sliding_attention';
       const tables = sliding ? 'local' : 'global';
-      norm('rows', b.x, `${p}.input_layernorm.weight`, b.xn, l, ['q_proj', 'k_proj', 'v_proj']);
-      linear(`${p}.self_attn.q_proj.weight`, 'q_proj', l, b.xn, b.q, 'store');
-      linear(`${p}.self_attn.k_proj.weight`, 'k_proj', l, b.xn, b.k, 'store');
-      linear(`${p}.self_attn.v_proj.weight`, 'v_proj', l, b.xn, b.v, 'store');
+      norm('rows', b.x, norms.input, b.xn, l, ['q_proj', 'k_proj', 'v_proj']);
+      linear(w.q_proj, 'q_proj', l, b.xn, b.q, 'store');
+      linear(w.k_proj, 'k_proj', l, b.xn, b.k, 'store');
+      linear(w.v_proj, 'v_proj', l, b.xn, b.v, 'store');
       const rope = { layer: l, headDim: a.headDim, maxContext: this.maxContext, eps, offset, capacity: rows };
-      const qkNorm = (which: 'q' | 'k') => (a.qkNorm ? [this.vectors.get(`${p}.self_attn.${which}_norm.weight`)!] : []);
+      const qkNorm = (which: 'q' | 'k') => (a.qkNorm ? [norms[which]!] : []);
       const cosSin = [b[`cos.${tables}`], b[`sin.${tables}`]];
       add(ropeProgram('q', a.qkNorm), [...qkNorm('q'), ...cosSin, b.counters], [b.q], { ...rope, heads: a.numAttentionHeads });
       add(ropeProgram('k', a.qkNorm), [b.k, ...qkNorm('k'), ...cosSin, b.counters], [b.keys], { ...rope, heads: a.numKeyValueHeads });
@@ -339,20 +317,20 @@ export class GpuDecoder {
         scale: (a.queryPreAttnScalar ?? a.headDim) ** -0.5,
       });
       if (a.sandwichNorms) {
-        linear(`${p}.self_attn.o_proj.weight`, 'o_proj', l, b.attended, b.h, 'store');
-        norm('add', b.h, `${p}.post_attention_layernorm.weight`, b.x);
-        norm('rows', b.x, `${p}.pre_feedforward_layernorm.weight`, b.xn, l, ['gate_proj', 'up_proj']);
+        linear(w.o_proj, 'o_proj', l, b.attended, b.h, 'store');
+        norm('add', b.h, norms.postAttention, b.x);
+        norm('rows', b.x, norms.preFeedforward, b.xn, l, ['gate_proj', 'up_proj']);
       } else {
-        linear(`${p}.self_attn.o_proj.weight`, 'o_proj', l, b.attended, b.x, 'accumulate');
-        norm('rows', b.x, `${p}.post_attention_layernorm.weight`, b.xn, l, ['gate_proj', 'up_proj']);
+        linear(w.o_proj, 'o_proj', l, b.attended, b.x, 'accumulate');
+        norm('rows', b.x, norms.postAttention, b.xn, l, ['gate_proj', 'up_proj']);
       }
-      linear(`${p}.mlp.gate_proj.weight`, 'gate_proj', l, b.xn, b.gate, 'store');
-      linear(`${p}.mlp.up_proj.weight`, 'up_proj', l, b.xn, b.mlp, 'gated');
+      linear(w.gate_proj, 'gate_proj', l, b.xn, b.gate, 'store');
+      linear(w.up_proj, 'up_proj', l, b.xn, b.mlp, 'gated');
       if (a.sandwichNorms) {
-        linear(`${p}.mlp.down_proj.weight`, 'down_proj', l, b.mlp, b.h, 'store');
-        norm('add', b.h, `${p}.post_feedforward_layernorm.weight`, b.x);
+        linear(w.down_proj, 'down_proj', l, b.mlp, b.h, 'store');
+        norm('add', b.h, norms.postFeedforward, b.x);
       } else {
-        linear(`${p}.mlp.down_proj.weight`, 'down_proj', l, b.mlp, b.x, 'accumulate');
+        linear(w.down_proj, 'down_proj', l, b.mlp, b.x, 'accumulate');
       }
       const e = this.spec.encoderLayers.indexOf(l);
       if (e >= 0 && rows > 1) {
@@ -360,8 +338,8 @@ export class GpuDecoder {
         items.push({ copy: { from: b.x, to: b.capture, toOffset: e * bytes, bytes } });
       }
     }
-    norm('last', b.x, 'model.norm.weight', b.last);
-    linear(a.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight', null, 0, b.last, b.logits, 'store', 1);
+    norm('last', b.x, this.model.norm, b.last);
+    linear(this.model.lmHead, null, 0, b.last, b.logits, 'store', 1);
     add(argmaxPartialProgram(), [b.logits, b.counters], [b.bestValue, b.bestIndex], { size: a.vocabSize, perGroup: ARGMAX_PER_GROUP });
     add(argmaxFinalProgram(), [b.bestValue, b.bestIndex], [b.token], { groups: this.argmaxGroups });
     this.plans.set(key, items);
