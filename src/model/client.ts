@@ -1,5 +1,5 @@
 /** Main-thread side of the engine: the same Engine interface, backed by messages to the worker. */
-import type { Engine, GenerateParams, GenerateStats, LoraTensors, MadeAdapter, PackInfo, SkillEncoding, TokenEvent } from './engine';
+import type { AdapterModules, Engine, GenerateParams, GenerateStats, LoraTensors, MadeAdapter, PackInfo, SkillEncoding, SlotAdapter, TokenEvent } from './engine';
 import type { BackendPreference } from './env';
 import { EngineError, fromErrorInfo } from '../errors';
 import type { Request, Response } from './messages';
@@ -33,6 +33,12 @@ export class EngineClient implements Engine {
   private port: Port | null = null;
   /** A failed load may leave the worker unusable (onnxruntime-web keeps a failed wasm start): the next load starts afresh. */
   private loadFailed = false;
+  /**
+   * The adapters the current worker holds, by id: the very tensors sent, so an adapter is sent once per worker and
+   * pack (a new worker or a pack load starts empty; `heldEpoch` counts those starts).
+   */
+  private held = new Map<string, AdapterModules>();
+  private heldEpoch = 0;
   /** Called once each time the worker dies, after its calls in flight were rejected with the same error. */
   onWorkerLost: ((err: EngineError) => void) | null = null;
 
@@ -42,6 +48,7 @@ export class EngineClient implements Engine {
 
   private connect(): Port {
     if (this.port) return this.port;
+    this.forgetHeld();
     const port = this.open();
     port.onmessage = (ev) => {
       if (ev.data.kind === 'fatal') this.lose(port, new EngineError('worker', `the engine worker stopped: ${ev.data.content.message}`));
@@ -60,11 +67,17 @@ export class EngineClient implements Engine {
   private lose(port: Port, err: EngineError): void {
     if (this.port !== port) return;
     this.port = null;
+    this.forgetHeld();
     port.terminate?.();
     const pending = [...this.pending.values()];
     this.pending.clear();
     for (const p of pending) p.reject(err);
     this.onWorkerLost?.(err);
+  }
+
+  private forgetHeld(): void {
+    this.held = new Map();
+    this.heldEpoch++;
   }
 
   private onResponse(r: Response): void {
@@ -99,6 +112,8 @@ export class EngineClient implements Engine {
       this.port.terminate?.();
       this.port = null;
     }
+    // The worker drops the adapters it holds on a load: they belong to the previous pack.
+    this.forgetHeld();
     try {
       const info = await this.call<PackInfo>({ kind: 'loadPack', content: { source, preference } }, (r) => r.kind === 'progress' && onProgress(r.content));
       this.loadFailed = false;
@@ -120,6 +135,21 @@ export class EngineClient implements Engine {
 
   setLora(tensors: LoraTensors | null): Promise<void> {
     return this.call({ kind: 'setLora', content: { tensors } });
+  }
+
+  /** Ids and scales; an adapter's tensors only where this worker does not hold them yet. */
+  async bindAdapters(adapters: readonly SlotAdapter[]): Promise<void> {
+    this.connect();
+    const epoch = this.heldEpoch;
+    const sent = adapters.map(({ id, scale, modules }) => (modules && this.held.get(id) !== modules ? { id, scale, modules } : { id, scale }));
+    await this.call({ kind: 'bindAdapters', content: { adapters: sent } });
+    if (epoch !== this.heldEpoch) return;
+    for (const { id, modules } of adapters) if (modules) this.held.set(id, modules);
+  }
+
+  async forgetAdapter(id: string): Promise<void> {
+    if (!this.held.delete(id)) return;
+    await this.call({ kind: 'forgetAdapter', content: { id } });
   }
 
   encodeSkill(text: string, chunkTokens: number): Promise<SkillEncoding> {

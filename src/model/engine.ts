@@ -74,6 +74,18 @@ export interface MadeAdapter {
   device: 'webgpu' | 'cpu';
 }
 
+/**
+ * An adapter for one of the pack's slots: its id, the user's scale, and its unscaled A/B. The tensors travel to the
+ * engine once (EngineClient sends them only to a worker that does not hold them yet), so a scale change or a switch
+ * on/off moves ids and scales only.
+ */
+export interface SlotAdapter {
+  id: string;
+  scale: number;
+  /** Absent: the engine composes the adapter it already holds under `id`. */
+  modules?: AdapterModules;
+}
+
 export interface Engine {
   loadPack(source: PackSource, preference: BackendPreference, onProgress: (p: LoadProgress) => void): Promise<PackInfo>;
   generate(params: GenerateParams, onToken: (e: TokenEvent) => void): Promise<GenerateStats>;
@@ -81,6 +93,10 @@ export interface Engine {
   stop(): void;
   /** Replace the bound LoRA tensors (null: zeros, the base model). */
   setLora(tensors: LoraTensors | null): Promise<void>;
+  /** Bind these adapters in slots 0.. at their scales (none: the base model), composed where the engine runs. */
+  bindAdapters(adapters: readonly SlotAdapter[]): Promise<void>;
+  /** Let the engine drop an adapter it holds (deleted by the user). */
+  forgetAdapter(id: string): Promise<void>;
   /** Encode a skill text chunk by chunk (each chunk opened by BOS, positions from 0), as training/skill_encoder.py does. */
   encodeSkill(text: string, chunkTokens: number): Promise<SkillEncoding>;
   /** Skill text -> encoder states -> hypernetwork -> LoRA A/B for every target layer and module. */

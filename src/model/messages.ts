@@ -1,6 +1,6 @@
 /** The typed message union between the main thread and the engine worker: {kind, id, content}. */
 import type { BackendPreference } from './env';
-import type { GenerateParams, GenerateStats, LoraTensors, MadeAdapter, PackInfo, SkillEncoding, TokenEvent } from './engine';
+import type { GenerateParams, GenerateStats, LoraTensors, MadeAdapter, PackInfo, SkillEncoding, SlotAdapter, TokenEvent } from './engine';
 import type { ErrorInfo } from '../errors';
 import type { LoadProgress, PackSource } from './pack';
 
@@ -9,6 +9,8 @@ export type Request =
   | { kind: 'generate'; id: number; content: GenerateParams }
   | { kind: 'stop'; id: number; content: null }
   | { kind: 'setLora'; id: number; content: { tensors: LoraTensors | null } }
+  | { kind: 'bindAdapters'; id: number; content: { adapters: SlotAdapter[] } }
+  | { kind: 'forgetAdapter'; id: number; content: { id: string } }
   | { kind: 'logits'; id: number; content: { inputIds: number[] } }
   | { kind: 'encodeSkill'; id: number; content: { text: string; chunkTokens: number } }
   | { kind: 'makeAdapter'; id: number; content: { text: string } };

@@ -7,7 +7,8 @@ import type { GenerateParams } from './engine';
 import { EngineError } from '../errors';
 import type { ForwardBackend, ForwardOptions, ForwardResult } from './forward-backend';
 import { HypernetCpu, loadHypernet } from './hypernet';
-import type { LoraTensors } from './lora';
+import type { AdapterModules, LoraTensors } from './lora';
+import { composeSlots } from './lora-slots';
 import type { LoadedPack } from './pack';
 import { SkillEngine } from './skill-engine';
 import { ChatTokenizer } from './tokenizer';
@@ -191,6 +192,34 @@ describe('SkillEngine', () => {
     expect(backend.bound.at(-1)).toBeNull();
     await expect(engine.setLora({ q_proj: { a: q.a.subarray(1), b: q.b } })).rejects.toThrow(EngineError);
     await expect(engine.setLora({ k_proj: q })).rejects.toMatchObject({ code: 'input' });
+  });
+
+  it('keeps adapters sent once and composes the slots from ids and scales; a pack load drops them', async () => {
+    const backend = scripted([]);
+    const engine = await loaded(backend);
+    const { numHiddenLayers: layers } = manifest.architecture;
+    const adapter = (v: number): AdapterModules =>
+      Object.fromEntries(
+        manifest.lora.targetModules.map((m) => {
+          const [fanIn, fanOut] = m === 'down_proj' ? [manifest.architecture.intermediateSize, hiddenSize] : [hiddenSize, m === 'q_proj' ? 64 : 32];
+          return [m, { a: new Float32Array(layers * fanIn * manifest.lora.rank).fill(v), b: new Float32Array(layers * manifest.lora.rank * fanOut).fill(v) }];
+        }),
+      );
+    const a = adapter(1);
+    const b = adapter(2);
+    await engine.bindAdapters([{ id: 'a', scale: 1, modules: a }, { id: 'b', scale: 1, modules: b }]);
+    await engine.bindAdapters([{ id: 'b', scale: 0.5 }, { id: 'a', scale: 2 }]);
+    const want = composeSlots([{ modules: b, scale: 0.5 }, { modules: a, scale: 2 }], manifest.architecture, manifest.lora)!;
+    for (const m of manifest.lora.targetModules) {
+      expect(backend.bound.at(-1)![m].a).toEqual(want[m].a);
+      expect(backend.bound.at(-1)![m].b).toEqual(want[m].b);
+    }
+    await engine.bindAdapters([]);
+    expect(backend.bound.at(-1)).toBeNull();
+    await engine.forgetAdapter('b');
+    await expect(engine.bindAdapters([{ id: 'b', scale: 1 }])).rejects.toMatchObject({ code: 'input' });
+    await engine.loadPack('test://', 'wasm', () => undefined);
+    await expect(engine.bindAdapters([{ id: 'a', scale: 1 }])).rejects.toMatchObject({ code: 'input' });
   });
 
   it('encodes a skill chunk by chunk from a fresh cache and makes the adapter the hypernetwork gives for it', async () => {

@@ -5,13 +5,13 @@
  */
 import type { PackManifest } from './config';
 import { decodeLoop } from './decode-loop';
-import type { Engine, EngineKind, GenerateParams, GenerateStats, MadeAdapter, PackInfo, SkillEncoding, TokenEvent } from './engine';
+import type { AdapterModules, Engine, EngineKind, GenerateParams, GenerateStats, MadeAdapter, PackInfo, SkillEncoding, SlotAdapter, TokenEvent } from './engine';
 import { BackendSwitch } from './engine-switch';
 import type { BackendPreference } from './env';
 import { EngineError } from '../errors';
 import type { ForwardBackend } from './forward-backend';
 import { createHypernet, loadHypernet, type Hypernet, type HypernetFile } from './hypernet';
-import { checkedLora } from './lora-slots';
+import { checkedLora, composeSlots } from './lora-slots';
 import type { LoraTensors } from './lora';
 import { fileBytes, loadPackToStart, type LoadProgress, type PackSource } from './pack';
 import { sampleToken, seededRandom } from './sampling';
@@ -33,6 +33,8 @@ export class SkillEngine implements Engine {
   /** What holds the model's KV cache now: one sequence at a time. */
   private running: 'generate' | 'encode' | null = null;
   private stopRequested = false;
+  /** Adapters sent by the page, unscaled, by id: each bind composes the slots from them, so no tensor travels again. */
+  private readonly held = new Map<string, AdapterModules>();
 
   constructor(backends: Record<EngineKind, ForwardBackend>) {
     this.backends = new BackendSwitch(backends);
@@ -40,6 +42,7 @@ export class SkillEngine implements Engine {
 
   async loadPack(source: PackSource, preference: BackendPreference, onProgress: (p: LoadProgress) => void): Promise<PackInfo> {
     this.assertIdle('loading a pack');
+    this.held.clear();
     // The hypernetwork's GPU buffers live on the device of the model about to be given back.
     this.hypernet?.dispose();
     this.hypernet = null;
@@ -76,6 +79,21 @@ export class SkillEngine implements Engine {
   async setLora(tensors: LoraTensors | null): Promise<void> {
     const { backend, manifest } = this.require();
     backend.setLora(checkedLora(manifest, tensors));
+  }
+
+  async bindAdapters(adapters: readonly SlotAdapter[]): Promise<void> {
+    const { backend, manifest: m } = this.require();
+    for (const { id, modules } of adapters) if (modules) this.held.set(id, modules);
+    const active = adapters.map(({ id, scale }) => {
+      const modules = this.held.get(id);
+      if (!modules) throw new EngineError('input', `the engine holds no adapter "${id}": its tensors must be sent first`);
+      return { modules, scale };
+    });
+    backend.setLora(checkedLora(m, composeSlots(active, m.architecture, m.lora)));
+  }
+
+  async forgetAdapter(id: string): Promise<void> {
+    this.held.delete(id);
   }
 
   async logits(inputIds: number[]): Promise<Float32Array> {

@@ -31,6 +31,10 @@ function fakeEngine(fail?: Error): Engine & { lora: unknown; stopped: boolean } 
     async setLora(t) {
       this.lora = t;
     },
+    async bindAdapters(adapters) {
+      this.lora = adapters;
+    },
+    async forgetAdapter() {},
     async logits() {
       return Float32Array.from([1, 2, 3]);
     },

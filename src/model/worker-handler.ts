@@ -31,6 +31,14 @@ export class EngineWorkerHandler {
           await this.engine.setLora(req.content.tensors);
           this.post({ kind: 'ok', id, content: null });
           break;
+        case 'bindAdapters':
+          await this.engine.bindAdapters(req.content.adapters);
+          this.post({ kind: 'ok', id, content: null });
+          break;
+        case 'forgetAdapter':
+          await this.engine.forgetAdapter(req.content.id);
+          this.post({ kind: 'ok', id, content: null });
+          break;
         case 'logits': {
           const logits = await this.engine.logits(req.content.inputIds);
           this.post({ kind: 'logitsResult', id, content: { logits } }, [logits.buffer]);

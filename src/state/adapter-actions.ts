@@ -80,7 +80,7 @@ export function adapterActions(ctx: StoreContext): Pick<AppState, AdapterIntents
 
     async removeAdapter(id) {
       set({ adapters: get().adapters.filter((a) => a.id !== id) });
-      await Promise.all([ctx.persist('deleting the adapter', () => library.remove(id)), ctx.bindActive()]);
+      await Promise.all([ctx.persist('deleting the adapter', () => library.remove(id)), ctx.bindActive().then(() => engine.forgetAdapter(id))]);
     },
 
     async renameAdapter(id, name) {

@@ -1,5 +1,4 @@
 /** The store's chat intents: send, regenerate, stop, clear and undo, settings, and Compare (base / in context / adapter). */
-import { composeSlots } from '../adapters/slots';
 import type { ChatMessage } from '../model/tokenizer';
 import { inUse, liveCounter, type StoreContext } from './context';
 import { effectiveMaxNewTokens } from './settings';
@@ -126,7 +125,7 @@ export function chatActions(ctx: StoreContext): Pick<AppState, ChatIntents> {
         // Trimmed as the chat's system prompt is, so the two put the same tokens in context.
         ['icl', () => engine.setLora(null), [{ role: 'system', content: skillText.trim() }, user]],
         // Only the picked adapter, at its own scale: the adapters switched on in the list play no part.
-        ['adapter', () => engine.setLora(chosen ? composeSlots([chosen], pack.manifest.architecture, pack.manifest.lora) : null), [user]],
+        ['adapter', () => engine.bindAdapters(chosen ? [chosen] : []), [user]],
       ];
       let failure: unknown = null;
       try {

@@ -4,7 +4,6 @@
  */
 import type { StoreApi } from 'zustand/vanilla';
 import { createIndexedDbLibrary, metaOf, packMismatch, StorageError, toStorageError, type AdapterLibrary, type PackIdentity, type StoredAdapter } from '../adapters/persistence';
-import { composeSlots } from '../adapters/slots';
 import { EngineError } from '../errors';
 import type { AdapterModules, Engine } from '../model/engine';
 import { createIndexedDbHistory, type ChatHistory } from './history';
@@ -107,11 +106,11 @@ export function createContext(set: StoreContext['set'], get: StoreContext['get']
       ctx.nextTurnId = Math.max(ctx.nextTurnId, ...saved.map((t) => t.id + 1));
       set({ turns: saved, clearedTurns: null });
     },
-    /** Bind the active adapters' composition (or zeros) to the engine. */
+    /** Bind the active adapters (or none) by id and scale: the engine composes the slots where it runs. */
     async bindActive() {
       const pack = get().pack;
       if (!pack) return;
-      await engine.setLora(composeSlots(inUse(get().adapters), pack.manifest.architecture, pack.manifest.lora));
+      await engine.bindAdapters(inUse(get().adapters));
     },
     /** Run a library write; a failure is said in the list and never drops the adapter from the page. */
     async persist(doing: string, write: () => Promise<void>) {

@@ -46,6 +46,8 @@ function engine(truncatedTokens = 0, manifest: PackManifest = tinyRandom): FakeE
     },
     stop: () => undefined,
     setLora: async (t) => void bound.push(t),
+    bindAdapters: async (adapters) => void bound.push(composeSlots(adapters.map((a) => ({ modules: a.modules!, scale: a.scale })), manifest.architecture, manifest.lora)),
+    forgetAdapter: async () => undefined,
     logits: async () => new Float32Array(),
     makeAdapter: async () => ({ modules: modulesFor(manifest, ++made), tokens: 5, chunks: 1, droppedTokens: 0, encodeMs: 1, hypernetMs: 1, device: 'cpu' }),
     encodeSkill: async () => ({ hidden: new Float32Array(), shape: [0, 0, 0], chunks: 0, tokens: 0, droppedTokens: 0, ms: 0 }),
@@ -232,7 +234,7 @@ describe('adapter library in the store', () => {
     expect(store.getState().pendingWrites).toBe(0);
     // The GPU rebind hangs; the deletion must reach storage anyway, and the count says when it has.
     let release!: () => void;
-    e.setLora = () => new Promise<void>((r) => (release = r));
+    e.bindAdapters = () => new Promise<void>((r) => (release = r));
     let commit!: () => void;
     const remove = library.remove.bind(library);
     library.remove = (id) => new Promise<void>((r) => (commit = r)).then(() => remove(id));
