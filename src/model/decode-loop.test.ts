@@ -33,7 +33,7 @@ function run(continuation: number[], params: Partial<GenerateParams>) {
   return done.then((stats) => ({ stats, stepper }));
 }
 
-/** The benchmark's answer rule (training/bench_skills.py first_line_answer): the first non-blank line, trimmed. */
+/** The benchmark's answer rule (training/runner.py first_line_answer): the first non-blank line, trimmed. */
 const firstLine = (text: string) => text.split(/\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/).map((l) => l.trim()).find((l) => l) ?? '';
 
 describe('decodeLoop', () => {

@@ -39,7 +39,7 @@ const LEADING_PY_SPACE = /^[\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028
 
 /**
  * True once a non-blank line has ended; decoding on cannot change the first non-blank line. The same test as
- * training/bench_skills.py line_complete ("\n" in text.lstrip()), whitespace as Python counts it.
+ * training/runner.py line_complete ("\n" in text.lstrip()), whitespace as Python counts it.
  */
 export function lineComplete(text: string): boolean {
   return text.replace(LEADING_PY_SPACE, '').includes('\n');
