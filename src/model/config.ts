@@ -1,40 +1,24 @@
 /** The model pack manifest (docs/pack-format.md), typed field for field, and its validation. */
 import { PackError } from '../errors';
+import type { DecoderLinear, DecoderShape } from '../kernels/decode/decoder-weights';
 
 export const PACK_FORMAT = 'parametric-skills-pack';
 export const PACK_FORMAT_VERSION = 1;
 
 export type ArchitectureType = 'llama' | 'qwen2' | 'gemma3';
-export type LoraModule = 'q_proj' | 'k_proj' | 'v_proj' | 'o_proj' | 'gate_proj' | 'up_proj' | 'down_proj';
+export type LoraModule = DecoderLinear;
 export type FileRole = 'model' | 'weights' | 'tokenizer' | 'tokenizer_config' | 'hypernet' | 'cpu-model' | 'cpu-weights';
 /** Which of a pack's graphs an engine runs: `gpu` the pack's own (model, weights), `cpu` the WebAssembly one where the
  * pack has it (cpu-model, cpu-weights: int8 products that onnxruntime-web's wasm build runs fast). */
 export type PackGraph = 'gpu' | 'cpu';
 
-export interface Architecture {
+/**
+ * The manifest's `architecture`, field for field: the shape the WGSL decoder runs (DecoderShape, declared on the kernel
+ * side so kernels need no model import) plus what only the graphs and exporters read.
+ */
+export interface Architecture extends DecoderShape {
   type: ArchitectureType;
-  vocabSize: number;
-  hiddenSize: number;
-  numHiddenLayers: number;
-  numAttentionHeads: number;
-  numKeyValueHeads: number;
-  headDim: number;
-  intermediateSize: number;
-  ropeTheta: number;
-  rmsNormEps: number;
-  maxPositionEmbeddings: number;
-  tieWordEmbeddings: boolean;
   attentionBias: boolean;
-  hiddenAct: 'silu' | 'gelu_tanh';
-  layerTypes: ('sliding_attention' | 'full_attention')[] | null;
-  slidingWindow: number | null;
-  ropeLocalTheta: number | null;
-  qkNorm: boolean;
-  queryPreAttnScalar: number | null;
-  embeddingScale: number;
-  normWeightOffset: number;
-  sandwichNorms: boolean;
-  finalLogitSoftcapping: number | null;
 }
 
 export interface LoraConfig {
