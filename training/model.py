@@ -194,6 +194,17 @@ def attention_mask(attn_mask: torch.Tensor, past_len: int, t: int, window: int |
     return torch.where(allowed, 0.0, -1e9)
 
 
+def packed_mask(position_ids: torch.Tensor, segment: torch.Tensor, window: int | None) -> torch.Tensor:
+    """Additive mask [B, 1, T, T] of packed rows: a shared prefix (segment 0) then conversations (1, 2, ...; padding
+    -1), each attending causally (by position) to itself and to the prefix, optionally within a sliding window."""
+    qpos, kpos = position_ids[:, :, None], position_ids[:, None, :]
+    qseg, kseg = segment[:, :, None], segment[:, None, :]
+    allowed = (kpos <= qpos) & ((kseg == 0) | (kseg == qseg)) & (kseg >= 0)
+    if window is not None:
+        allowed = allowed & (kpos > qpos - window)
+    return torch.where(allowed[:, None], 0.0, -1e9)
+
+
 class Transformer(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
@@ -218,10 +229,12 @@ class Transformer(nn.Module):
         encoder_layers: list[int] | None = None,
         all_logits: bool = False,
         logit_mask: torch.Tensor | None = None,
+        segment: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, KVCache, torch.Tensor | None]:
         """Returns logits (last position; every position with all_logits; only the positions of a
         boolean logit_mask [B, T] flattened to [n, vocab], which keeps training off the big LM head),
-        the present KV cache and the hidden states after each of `encoder_layers` stacked [n, B, T, hidden]."""
+        the present KV cache and the hidden states after each of `encoder_layers` stacked [n, B, T, hidden].
+        segment [B, T] (with position_ids, no past): packed rows, see packed_mask; attn_mask is then unused."""
         c = self.config
         bsz, t = input_ids.shape
         past_len = past[0][0].shape[2] if past else 0
@@ -232,10 +245,14 @@ class Transformer(nn.Module):
         lora = lora or {}
         x = self.model.embed_tokens(input_ids) * c.embedding_scale
         rope = {"full_attention": rope_cos_sin(position_ids, c.head_dim, c.rope_theta)}
-        masks = {"full_attention": attention_mask(attn_mask, past_len, t, None)}
+        if segment is not None:
+            masks = {"full_attention": packed_mask(position_ids, segment, None)}
+        else:
+            masks = {"full_attention": attention_mask(attn_mask, past_len, t, None)}
         if c.layer_types and "sliding_attention" in c.layer_types:
             rope["sliding_attention"] = rope_cos_sin(position_ids, c.head_dim, c.rope_local_theta or c.rope_theta)
-            masks["sliding_attention"] = attention_mask(attn_mask, past_len, t, c.sliding_window)
+            window = c.sliding_window
+            masks["sliding_attention"] = packed_mask(position_ids, segment, window) if segment is not None else attention_mask(attn_mask, past_len, t, window)
         presents, hidden = [], []
         for i, layer in enumerate(self.model.layers):
             kind = c.layer_type(i)

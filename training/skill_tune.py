@@ -44,6 +44,7 @@ from .hf_checkpoint import load_checkpoint
 from .make_data import skill_conversation
 from .model import Transformer
 from .skills.splits import LibraryConfig, build_library
+from .small_data import Row, collate, pack_rows
 # The hypernetwork trainer's right-padding.
 from .train_hypernet import pad
 
@@ -75,6 +76,9 @@ class SkillTuneConfig:
     batch_size: int = 8  # conversations per optimiser step
     micro_tokens: int = 2048  # padded tokens per forward pass (conversations of similar length share one)
     max_seq: int = 1024  # longer conversations (skill included) are redrawn
+    # Conversations per skill sharing one copy of the skill in a row (packed_mask): 1 = one conversation per row, as
+    # the run began; k > 1 draws batch_size / k skills with k conversations each and computes the skill's tokens once.
+    pack_conversations: int = 1
     anchor_weight: float = 1.0
     anchor_tokens: int = 256
     anchor_positions: int = 64
@@ -176,6 +180,39 @@ class Conversations:
             self.redrawn += 1
 
 
+    def packed(self, step: int, index: int) -> tuple[list[Row], int]:
+        """(rows, conversations) of one skill: pack_conversations conversations after one copy of their common
+        prefix (the template's opening and the skill, cut before any answer token), at most max_seq tokens a row."""
+        rng = random.Random(f"{self.cfg.seed}:skill-tune:{step}:{index}:packed")
+        skill = rng.choice(self.skills)
+        md = skill.to_markdown()
+        convs = []
+        while len(convs) < self.cfg.pack_conversations:
+            ids, mask = encode_conversation(self.tok, with_skill(skill_conversation(skill, rng).messages, md))
+            if len(ids) <= self.cfg.max_seq:
+                convs.append((ids, mask))
+            else:
+                self.redrawn += 1
+        return pack_skill(convs, self.cfg.max_seq), len(convs)
+
+
+def pack_skill(convs: list[tuple[list[int], list[bool]]], max_tokens: int) -> list[Row]:
+    """Conversations over one skill (token ids, answer mask) in rows that hold their common prefix once. The prefix
+    stops before the first answer token of any of them, so no row scores a token whose predecessor in the row is
+    another conversation's."""
+    cut = min(min(m.index(True) for _, m in convs) - 1, common_prefix([ids for ids, _ in convs]))
+    return pack_rows(convs[0][0][:cut], [(ids[cut:], [int(x) for x in mask[cut:]]) for ids, mask in convs], max_tokens)
+
+
+def common_prefix(seqs: list[list[int]]) -> int:
+    """Length of the longest prefix all sequences share."""
+    n = min(len(s) for s in seqs)
+    for i in range(n):
+        if any(s[i] != seqs[0][i] for s in seqs[1:]):
+            return i
+    return n
+
+
 def micro_batches(examples: list[tuple[list[int], list[bool]]], budget: int) -> list[list[int]]:
     """Indices grouped by length so that each group's padded size stays within budget tokens."""
     order = sorted(range(len(examples)), key=lambda j: len(examples[j][0]))
@@ -260,17 +297,30 @@ def main(argv: list[str] | None = None) -> SkillLora:
         t_step = time.time()
         for g in opt.param_groups:
             g["lr"] = step_lr(step, cfg)  # warmup + cosine to 0.1 x lr over max_steps (no clock)
-        examples = [data.example(step, k) for k in range(cfg.batch_size)]
+        if cfg.pack_conversations > 1:
+            packs = [data.packed(step, k) for k in range(math.ceil(cfg.batch_size / cfg.pack_conversations))]
+            rows = [r for rs, _ in packs for r in rs]
+            examples = [(r.ids, [bool(x) for x in r.mask]) for r in rows]
+            n_conversations = sum(n for _, n in packs)
+        else:
+            rows, examples = None, [data.example(step, k) for k in range(cfg.batch_size)]
+            n_conversations = len(examples)
         n_answer = sum(sum(m[1:]) for _, m in examples)
         opt.zero_grad(set_to_none=True)
         ce_sum = 0.0
         for group in micro_batches(examples, cfg.micro_tokens):
-            ids = pad([examples[j][0] for j in group], 0)
-            mask = pad([examples[j][1] for j in group], False)
-            attn = pad([[1] * len(examples[j][0]) for j in group], 0)
+            if rows is None:
+                ids = pad([examples[j][0] for j in group], 0)
+                mask = pad([examples[j][1] for j in group], False)
+                attn = pad([[1] * len(examples[j][0]) for j in group], 0)
+                extra = {"attn_mask": attn[:, :-1]}
+            else:
+                batch = collate([rows[j] for j in group], 0)
+                ids, mask, attn = batch["ids"], batch["mask"], batch["segment"] >= 0
+                extra = {"position_ids": batch["position"][:, :-1], "segment": batch["segment"][:, :-1]}
             sel = mask[:, 1:]
             with autocast:
-                logits, _, _ = model(ids[:, :-1], attn_mask=attn[:, :-1], lora=lora.tensors(), logit_mask=sel)
+                logits, _, _ = model(ids[:, :-1], lora=lora.tensors(), logit_mask=sel, **extra)
             # Token-weighted mean over the step's answer tokens, summed over micro-batches.
             ce = F.cross_entropy(logits.float(), ids[:, 1:][sel], reduction="sum")
             (ce / n_answer).backward()
@@ -287,7 +337,7 @@ def main(argv: list[str] | None = None) -> SkillLora:
         opt.step()
         step += 1
         totals["answer_tokens"] += n_answer
-        totals["conversations"] += len(examples)
+        totals["conversations"] += n_conversations
         totals["train_s"] = round(totals["train_s"] + time.time() - t_step, 1)
         window["ce"] += ce_sum
         window["ce_tokens"] += n_answer

@@ -86,3 +86,43 @@ def test_lr_schedule_warms_up_then_decays():
     assert step_lr(9, cfg) == pytest.approx(1e-3)
     assert step_lr(110, cfg) == pytest.approx(1e-4)
     assert step_lr(60, cfg) == pytest.approx(1e-3 * 0.55)
+
+
+def test_packed_rows_give_each_conversation_its_own_logits(models):
+    """Conversations after one shared copy of the prefix (packed_mask, positions continuing after the prefix) give the
+    logits each conversation gets alone, through sliding and full layers (window 4 here) and with a LoRA bound."""
+    from training.small_data import collate
+    from training.skill_tune import pack_skill
+
+    ours = models[0]
+    lora = random_lora(ours).tensors()
+    g = torch.Generator().manual_seed(3)
+    vocab = ours.config.vocab_size
+    prefix = torch.randint(1, vocab, (6,), generator=g).tolist()
+    suffixes = [torch.randint(1, vocab, (n,), generator=g).tolist() for n in (12, 9, 6)]
+    # Answer tokens start two tokens into each conversation's own part (the prefix never holds one).
+    convs = [(prefix + s, [False] * (len(prefix) + 2) + [True] * (len(s) - 2)) for s in suffixes]
+    rows = pack_skill(convs, max_tokens=40)
+    assert len(rows) == 1 and rows[0].ids[: len(prefix)] == prefix and len(rows[0].ids) == len(prefix) + sum(map(len, suffixes))
+    batch = collate(rows, 0)
+    with torch.no_grad():
+        packed, _, _ = ours(batch["ids"], position_ids=batch["position"], segment=batch["segment"], lora=lora, all_logits=True)
+        for k, (ids, _) in enumerate(convs, start=1):
+            alone, _, _ = ours(torch.tensor([ids]), lora=lora, all_logits=True)
+            at = (batch["segment"][0] == k).nonzero().flatten()
+            assert torch.allclose(packed[0, at], alone[0, len(prefix):], atol=1e-4), k
+    # A row budget that fits two conversations opens a second row with its own copy of the prefix.
+    two = pack_skill(convs, max_tokens=len(prefix) + 12 + 9)
+    assert [max(r.segment) for r in two] == [2, 1] and all(r.ids[: len(prefix)] == prefix for r in two)
+    assert sum(sum(r.mask) for r in two) == sum(sum(m) for _, m in convs)
+
+
+def test_pack_skill_cuts_the_prefix_before_any_answer():
+    from training.skill_tune import common_prefix, pack_skill
+
+    assert common_prefix([[1, 2, 3], [1, 2, 4], [1, 2]]) == 2
+    # Identical conversations share everything, yet the prefix stops before the first answer token.
+    conv = ([5, 6, 7, 8, 9], [False, False, False, True, True])
+    (row,) = pack_skill([conv, conv], max_tokens=20)
+    assert row.ids[:2] == [5, 6] and row.mask[:2] == [0, 0] and row.segment[:2] == [0, 0]
+    assert row.ids[2:] == [7, 8, 9, 7, 8, 9] and row.mask[2:] == [0, 1, 1, 0, 1, 1]
