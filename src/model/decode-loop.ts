@@ -1,4 +1,4 @@
-/** The generation loop shared by the engines: context budget, streaming, end of turn, Stop between steps. */
+/** The SkillEngine's generation loop: context budget, streaming, end of turn, Stop between steps. */
 import type { PackManifest } from './config';
 import type { GenerateParams, GenerateStats, TokenEvent } from './engine';
 import { TextStream } from './text-stream';

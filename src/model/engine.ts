@@ -1,4 +1,4 @@
-/** The decode engine interface: the ORT engine, the worker handler and the main-thread client all implement it. */
+/** The decode engine interface: the SkillEngine (in the worker), the worker handler and the main-thread client all implement it. */
 import type { PackManifest } from './config';
 import type { HypernetSummary } from './hypernet-file';
 import type { AdapterModules, LoraTensors } from './lora';

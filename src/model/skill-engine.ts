@@ -61,6 +61,7 @@ export class SkillEngine implements Engine {
     this.hypernet?.dispose();
     this.hypernet = null;
     this.pack = null;
+    this.held.clear();
     await this.backends.unload();
   }
 

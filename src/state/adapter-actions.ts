@@ -3,6 +3,7 @@ import { exportGguf } from '../adapters/gguf';
 import { exportPeftZip, importPeftFiles } from '../adapters/peft';
 import { packIdentity } from '../adapters/persistence';
 import { parseSkill } from '../adapters/skill';
+import { MAKING_NOTICE } from './chat-actions';
 import { adapterBytes, fileStem, inUse, type StoreContext } from './context';
 import type { AdapterEntry, AppState } from './types';
 
@@ -52,7 +53,8 @@ export function adapterActions(ctx: StoreContext): Pick<AppState, AdapterIntents
         failure = e;
         set({ skillNote: `The adapter could not be made: ${(e as Error).message}` });
       } finally {
-        set({ making: false });
+        // A message refused while the adapter was made is over with it.
+        set({ making: false, notice: get().notice === MAKING_NOTICE ? null : get().notice });
       }
       await ctx.restartAfterDeviceLoss(failure, 'skillNote');
     },
@@ -80,7 +82,7 @@ export function adapterActions(ctx: StoreContext): Pick<AppState, AdapterIntents
 
     async removeAdapter(id) {
       set({ adapters: get().adapters.filter((a) => a.id !== id) });
-      await Promise.all([ctx.persist('deleting the adapter', () => library.remove(id)), ctx.bindActive().then(() => engine.forgetAdapter(id))]);
+      await Promise.all([ctx.persist('deleting the adapter', () => library.remove(id)), ctx.bindActive().finally(() => engine.forgetAdapter(id))]);
     },
 
     async renameAdapter(id, name) {

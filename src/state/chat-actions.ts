@@ -6,6 +6,8 @@ import type { AppState, ChatTurn, CompareMode, CompareResult } from './types';
 
 /** Said when a message is sent while an answer is being written: one generation runs at a time. */
 export const BUSY_NOTICE = 'One answer at a time: wait for this one to finish, or press Stop, then send your message.';
+/** Said when a message is sent while an adapter is being made: the model reads the skill then, one job at a time. */
+export const MAKING_NOTICE = 'An adapter is being made: wait for it to finish, then send your message.';
 
 type ChatIntents = 'send' | 'regenerate' | 'stop' | 'clearChat' | 'undoClear' | 'updateSettings' | 'runCompare';
 
@@ -55,6 +57,10 @@ export function chatActions(ctx: StoreContext): Pick<AppState, ChatIntents> {
         set({ notice: BUSY_NOTICE });
         return;
       }
+      if (get().making) {
+        set({ notice: MAKING_NOTICE });
+        return;
+      }
       const content = text.trim();
       if (!content) {
         set({ notice: 'Type a message first.' });
@@ -66,7 +72,7 @@ export function chatActions(ctx: StoreContext): Pick<AppState, ChatIntents> {
 
     async regenerate() {
       const turns = get().turns;
-      if (get().generating || get().packStatus !== 'ready' || turns.at(-1)?.role !== 'assistant') return;
+      if (get().generating || get().making || get().packStatus !== 'ready' || turns.at(-1)?.role !== 'assistant') return;
       // The last answer is replaced: asked again from the same conversation (a new seed when sampling).
       await answer(turns.slice(0, -1));
     },

@@ -7,7 +7,7 @@ import type { AdapterModules, Engine, GenerateParams, GenerateStats, LoraTensors
 import { EngineError } from '../errors';
 import { composeSlots } from '../adapters/slots';
 import { createMemoryHistory, type ChatHistory } from './history';
-import { BUSY_NOTICE, createAppStore, maxNewTokensFor, type AppOptions } from './store';
+import { BUSY_NOTICE, createAppStore, MAKING_NOTICE, maxNewTokensFor, type AppOptions } from './store';
 
 const tinyRandom = validateManifest(JSON.parse(readFileSync(new URL('../../public/models/tiny-random/manifest.json', import.meta.url), 'utf8')));
 
@@ -142,6 +142,30 @@ describe('app store', () => {
     await store.getState().send('bad');
     expect(loads).toBe(2);
     expect(store.getState().notice).toBe('Generation failed: bad input');
+  });
+
+  it('refuses a message while an adapter is being made, says so, and clears the note when it is done', async () => {
+    const e = engine();
+    const makeAdapter = e.makeAdapter;
+    let release!: () => void;
+    e.makeAdapter = async (text) => {
+      await new Promise<void>((r) => (release = r));
+      return makeAdapter(text);
+    };
+    let generated = 0;
+    const generate = e.generate;
+    e.generate = async (p, on) => (generated++, generate(p, on));
+    const store = createAppStore(e, { library: createMemoryLibrary() });
+    await store.getState().loadPack('/m/', 'auto');
+    const making = store.getState().makeAdapter(SKILL('branch-names', 'Use feat/ABC-1-slug.'));
+    await store.getState().send('hello');
+    expect(store.getState()).toMatchObject({ making: true, notice: MAKING_NOTICE, turns: [] });
+    expect(generated).toBe(0);
+    release();
+    await making;
+    expect(store.getState()).toMatchObject({ making: false, notice: null });
+    await store.getState().send('hello');
+    expect(generated).toBe(1);
   });
 
   it('says so when the adapter was made on the CPU although the pack runs on WebGPU', async () => {

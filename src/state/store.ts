@@ -8,7 +8,7 @@ import { packActions } from './pack-actions';
 import { readSettings } from './settings';
 import type { AppOptions, AppState } from './types';
 
-export { BUSY_NOTICE } from './chat-actions';
+export { BUSY_NOTICE, MAKING_NOTICE } from './chat-actions';
 export { DEFAULT_SETTINGS, effectiveMaxNewTokens, maxNewTokensFor, readSettings } from './settings';
 export type * from './types';
 

@@ -35,6 +35,7 @@ function CopyButton({ text }: { text: string }) {
 
 function TurnItem({ t, last }: { t: ChatTurn; last: boolean }) {
   const generating = useApp((s) => s.generating);
+  const making = useApp((s) => s.making);
   const regenerate = useApp((s) => s.regenerate);
   const writing = generating && last && t.role === 'assistant';
   return (
@@ -62,7 +63,7 @@ function TurnItem({ t, last }: { t: ChatTurn; last: boolean }) {
         <div className="turn-actions">
           <CopyButton text={t.content} />
           {last && (
-            <button type="button" className="small" onClick={() => void regenerate()} disabled={generating} title="Ask again for this answer">
+            <button type="button" className="small" onClick={() => void regenerate()} disabled={generating || making} title="Ask again for this answer">
               Regenerate
             </button>
           )}
@@ -75,6 +76,7 @@ function TurnItem({ t, last }: { t: ChatTurn; last: boolean }) {
 export function Chat() {
   const turns = useApp((s) => s.turns);
   const generating = useApp((s) => s.generating);
+  const making = useApp((s) => s.making);
   const ready = useApp((s) => s.packStatus === 'ready');
   const notice = useApp((s) => s.notice);
   const historyNote = useApp((s) => s.historyNote);
@@ -103,8 +105,8 @@ export function Chat() {
   const submit = (e?: FormEvent) => {
     e?.preventDefault();
     const text = draft;
-    // While an answer is being written the store refuses the message and says so; the draft stays for later.
-    if (text.trim() && !generating) setDraft('');
+    // While an answer is being written or an adapter made the store refuses the message and says so; the draft stays.
+    if (text.trim() && !generating && !making) setDraft('');
     void send(text);
   };
   const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
