@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -65,6 +66,28 @@ def draw_group(index: SiblingIndex, params: list[dict], rng: random.Random, k: i
         messages=[[user(request), assistant(a)] for a in answers],
         differs=[answers[i] != answers[(i + 1) % n] for i in range(n)],
     )
+
+
+def sibling_rows(index: SiblingIndex, params: list[dict], rng: random.Random, k: int, target: int,
+                 encode: Callable[[list[dict]], tuple[list[int], list[bool]]], max_draws: int = 50) -> tuple[list[SiblingGroup], list[tuple]]:
+    """Groups of 2..k siblings filling at most `target` batch rows, and their rows (skill, ids, answer mask) in order;
+    `encode` renders (and cuts) a conversation. A group whose member lost its whole answer to the cut is drawn again;
+    after `max_draws` draws the batch takes what it has (the rest of it is ordinary examples)."""
+    groups: list[SiblingGroup] = []
+    rows: list[tuple] = []
+    for _ in range(max_draws):
+        room = target - len(rows)
+        if room < 2:
+            break
+        group = draw_group(index, params, rng, min(k, room))
+        if group is None:
+            continue
+        encoded = [encode(m) for m in group.messages]
+        if not all(any(mask[1:]) for _, mask in encoded):
+            continue
+        groups.append(group)
+        rows += [(s, ids, mask) for s, (ids, mask) in zip(group.skills, encoded)]
+    return groups, rows
 
 
 def rolled(groups: list[SiblingGroup]) -> list[int]:

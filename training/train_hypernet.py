@@ -36,7 +36,7 @@ from .config import add_config_args, config_from_args, step_lr
 from .conversations import encode_conversation, load_tokenizer
 from .export.pack import git_commit, load_pack_model, lora_spec_of
 from .hypernet import HypernetConfig, Hypernetwork, compose_slots, save_hypernet
-from .siblings import SiblingIndex, contrast_term, draw_group, per_example_ce, rolled
+from .siblings import SiblingIndex, contrast_term, per_example_ce, rolled, sibling_rows
 from .skill_encoder import encode_skill
 from .disk_cache import cached, cached_list
 from .teacher import TeacherTargets, base_misses, build_targets, cache_key, topk_kl
@@ -228,15 +228,18 @@ def teacher_term(data: Data, picked: list[int], logits: torch.Tensor, gate: str)
     return topk_kl(logits[keep_rows], torch.cat(idx).to(logits.device)[keep_rows], torch.cat(logp).to(logits.device)[keep_rows])
 
 
-def sibling_contrast(base, gen, groups, offset: int, lora, logits, answer_targets, ids, mask, attn, margin: float) -> tuple[torch.Tensor, torch.Tensor]:
+def sibling_contrast(base, per_slot, groups, offset: int, lora, logits, answer_targets, ids, mask, attn, margin: float) -> tuple[torch.Tensor, torch.Tensor]:
     """(contrast term, mean sibling gap) of the batch's sibling members (batch rows offset..): their answers again
-    under each one's sibling's adapter (slot 0 only), against the cost under their own. The gap, sibling CE minus
-    own CE per answer token on the members whose answers differ, is ~0 when adapters ignore the skill."""
+    with each one's slot-0 adapter swapped for its sibling's (the other slots as they were), against the cost under
+    their own. The gap, sibling CE minus own CE per answer token on the members whose answers differ, is ~0 when
+    adapters ignore the skill."""
     counts = mask[:, 1:].sum(1).tolist()
     own = per_example_ce(logits, answer_targets, counts)[offset:]
     order = [offset + r for r in rolled(groups)]
-    swapped = compose_slots([{m: (a[order], b[order]) for m, (a, b) in gen.items()}], [1.0], lora, fill_slots=False)
     rows = slice(offset, None)
+    slots = [{m: (a[order], b[order]) for m, (a, b) in per_slot[0].items()}]
+    slots += [{m: (a[rows], b[rows]) for m, (a, b) in slot.items()} for slot in per_slot[1:]]
+    swapped = compose_slots(slots, [1.0] * len(slots), lora, fill_slots=False)
     sel = mask[rows, 1:]
     other, _, _ = base(ids[rows, :-1], attn_mask=attn[rows, :-1], lora=swapped, logit_mask=sel)
     sibling = per_example_ce(other, ids[rows, 1:][sel], counts[offset:])
@@ -350,11 +353,8 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
     while step < cfg.max_steps and agree((time.time() - t_start) / 60 < cfg.max_minutes, device, world):
         for g in opt.param_groups:
             g["lr"] = step_lr(step, cfg, rank0_value((time.time() - t_start) / 60, device, world))
-        groups = []
-        while sum(len(g.skills) for g in groups) < round(cfg.batch_size * cfg.sibling_fraction):
-            if (g := draw_group(data.siblings, data.params, rng, cfg.sibling_k)) is not None:
-                groups.append(g)
-        sib = [(s, *(x[: cfg.max_seq] for x in encode_conversation(tok, m))) for g in groups for s, m in zip(g.skills, g.messages)]
+        groups, sib = sibling_rows(data.siblings, data.params, rng, cfg.sibling_k, round(cfg.batch_size * cfg.sibling_fraction),
+                                   lambda m: tuple(x[: cfg.max_seq] for x in encode_conversation(tok, m)))
         picked = draw(data, rng, max(0, cfg.batch_size - len(sib)))
         batch = [data.examples[j] for j in picked] + sib
         own = [b[0] for b in batch]
@@ -376,7 +376,7 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
         loss = cfg.ce_weight * ce_loss
         if sib and (cfg.contrast_weight > 0 or (step + 1) % cfg.log_every == 0):
             with torch.set_grad_enabled(cfg.contrast_weight > 0):
-                contrast, gap = sibling_contrast(base, gen, groups, len(picked), lora, logits, targets[sel], ids, mask, attn, cfg.contrast_margin)
+                contrast, gap = sibling_contrast(base, per_slot, groups, len(picked), lora, logits, targets[sel], ids, mask, attn, cfg.contrast_margin)
             if cfg.contrast_weight > 0:
                 loss = loss + cfg.contrast_weight * contrast
         if data.teacher is not None:

@@ -52,6 +52,21 @@ def test_rolled_pairs_each_member_with_the_next_of_its_group():
     assert rolled([G(3), G(2)]) == [1, 2, 0, 4, 3]
 
 
+def test_sibling_rows_fill_at_most_the_target_and_skip_members_without_an_answer(train_skills):
+    from training.siblings import sibling_rows
+
+    families, params = [s["family"] for s in train_skills], [s["params"] for s in train_skills]
+    index = SiblingIndex.build(families, params)
+    encode = lambda m: ([1] * 5, [False, False, True, True, False])  # noqa: E731
+    for target in (2, 3, 5, 8):
+        groups, rows = sibling_rows(index, params, random.Random(target), 4, target, encode)
+        assert len(rows) <= target and len(rows) >= target - 1 and all(len(g.skills) >= 2 for g in groups)
+        assert [r[0] for r in rows] == [s for g in groups for s in g.skills]
+    # Members whose answer was cut away entirely: no group qualifies, the draws stop, nothing is returned.
+    groups, rows = sibling_rows(index, params, random.Random(0), 4, 8, lambda m: ([1] * 3, [False] * 3), max_draws=5)
+    assert groups == [] and rows == []
+
+
 def test_per_example_ce_and_contrast():
     logits, targets = torch.randn(7, 11), torch.randint(0, 11, (7,))
     got = per_example_ce(logits, targets, [3, 4])
@@ -94,8 +109,12 @@ def test_sibling_contrast_swaps_adapters_within_groups():
     L = base.config.num_hidden_layers
     gen = {m: (torch.randn(4, L, i, lora.rank) * 0.3, torch.randn(4, L, lora.rank, o) * 0.3) for m, (i, o) in shapes.items()}
 
+    # A second slot (another skill's adapter, as on the trainer's accumulation steps) stays with each row.
+    extra = {m: (torch.randn(4, L, i, lora.rank) * 0.3, torch.randn(4, L, lora.rank, o) * 0.3) for m, (i, o) in shapes.items()}
+
     def cost(rows: list[int], adapter_rows: list[int]) -> torch.Tensor:
-        one = compose_slots([{m: (a[adapter_rows], b[adapter_rows]) for m, (a, b) in gen.items()}], [1.0], lora, fill_slots=False)
+        slots = [{m: (a[adapter_rows], b[adapter_rows]) for m, (a, b) in gen.items()}, {m: (a[rows], b[rows]) for m, (a, b) in extra.items()}]
+        one = compose_slots(slots, [1.0, 1.0], lora, fill_slots=False)
         sel = mask[rows, 1:]
         logits, _, _ = base(ids[rows, :-1], attn_mask=attn[rows, :-1], lora=one, logit_mask=sel)
         return per_example_ce(logits, ids[rows, 1:][sel], sel.sum(1).tolist())
@@ -103,16 +122,16 @@ def test_sibling_contrast_swaps_adapters_within_groups():
     with torch.no_grad():
         own_all = cost([0, 1, 2, 3], [0, 1, 2, 3])
         sel = mask[:, 1:]
-        adapters = compose_slots([gen], [1.0], lora, fill_slots=False)
+        adapters = compose_slots([gen, extra], [1.0, 1.0], lora, fill_slots=False)
         logits, _, _ = base(ids[:, :-1], attn_mask=attn[:, :-1], lora=adapters, logit_mask=sel)
-        contrast, gap = sibling_contrast(base, gen, [group], 1, lora, logits, ids[:, 1:][sel], ids, mask, attn, margin=1.0)
+        contrast, gap = sibling_contrast(base, [gen, extra], [group], 1, lora, logits, ids[:, 1:][sel], ids, mask, attn, margin=1.0)
         sibling = cost([1, 2, 3], [2, 3, 1])  # member k under member k+1's adapter
         own = own_all[1:]
         assert gap.item() == pytest.approx((sibling - own)[:2].mean().item(), abs=1e-5)
         assert contrast.item() == pytest.approx(F.relu(1.0 + own - sibling)[:2].mean().item(), abs=1e-5)
         same = {m: (a[[1, 1, 1, 1]], b[[1, 1, 1, 1]]) for m, (a, b) in gen.items()}
-        logits, _, _ = base(ids[:, :-1], attn_mask=attn[:, :-1], lora=compose_slots([same], [1.0], lora, fill_slots=False), logit_mask=sel)
-        _, no_gap = sibling_contrast(base, same, [group], 1, lora, logits, ids[:, 1:][sel], ids, mask, attn, margin=1.0)
+        logits, _, _ = base(ids[:, :-1], attn_mask=attn[:, :-1], lora=compose_slots([same, extra], [1.0, 1.0], lora, fill_slots=False), logit_mask=sel)
+        _, no_gap = sibling_contrast(base, [same, extra], [group], 1, lora, logits, ids[:, 1:][sel], ids, mask, attn, margin=1.0)
         assert no_gap.item() == pytest.approx(0.0, abs=1e-6)
 
 
