@@ -33,6 +33,9 @@ export const PROSE = {
     'One headless chromium measures each pack with each engine in turn (`npm run bench:perf`). Each cell is the ' +
     'ratio of medians, with the range of the per-repetition ratios in brackets. On SwiftShader (a CPU-emulated GPU) ' +
     'absolute times mean little and repetitions vary widely.',
+  perfCompare:
+    'One code before and after a change, `bench:perf` runs alternated in one session on one machine: pooled medians ' +
+    'over every repetition of each side (times in ms, lower is better; tokens/s higher).',
   profile:
     'Where a decode step of a pack\'s graph goes, per operator, on native onnxruntime (`python -m ' +
     'training.export.profile_decode`): the shape of a step, not the browser\'s speed (docs/cpu-path.md).',
@@ -148,6 +151,7 @@ const isSplitMap = (v) => isObj(v) && Object.values(v).some((s) => isObj(s) && '
 export function shapeOf(path, j) {
   if (!isObj(j)) return 'unknown';
   if (j.format === 'perf-benchmark' || (isObj(j.packs) && Object.values(j.packs).some((p) => isObj(p) && isObj(p.ratios))) || isObj(j.ratios)) return 'perf';
+  if (j.format === 'perf-before-after' && isObj(j.pooled_small_skills)) return 'perf_compare';
   if (isObj(j.variants) && Object.values(j.variants).every((v) => isObj(v) && Array.isArray(v.by_op))) return 'profile';
   if (isObj(j.a) && isObj(j.b) && Array.isArray(j.per_seed)) return 'paired';
   if (isObj(j.splits) && Array.isArray(j.hypernets)) return 'adapter_ce';
@@ -200,6 +204,13 @@ function ratioCell(r) {
   const reps = Array.isArray(r.per_rep) ? r.per_rep.filter(isNum) : [];
   const range = reps.length > 1 ? ` (${ratio(Math.min(...reps))}–${ratio(Math.max(...reps))})` : '';
   return `${ratio(r.median)}${range}`;
+}
+
+function renderPerfCompare({ path, json: j }) {
+  const rows = Object.entries(j.pooled_small_skills).flatMap(([engine, measures]) =>
+    Object.entries(measures).map(([k, m]) => [code(engine), code(k), fixed(m.before_median, 2), fixed(m.after_median, 2), fixed(m.after_over_before, 3), m.n.join(' / ')]),
+  );
+  return paragraphs(`### ${code(path)}`, j.what, table(['engine', 'measure', 'before', 'after', 'after / before', 'repetitions'], rows), `Command: ${code(j.command)}.`);
 }
 
 function renderProfile({ path, json: j }) {
@@ -566,6 +577,7 @@ export function renderResults(root = ROOT) {
 
   section('Browser engines against the references', PROSE.engines, agreement ? [agreement] : []);
   section('Speed', PROSE.perf, of('perf').map(renderPerf));
+  section('Before and after a change', PROSE.perfCompare, of('perf_compare').map(renderPerfCompare));
   section('Decode step profile', PROSE.profile, of('profile').map(renderProfile));
   section('Base models with and without the skill in context', PROSE.evalBase, of('eval_base').map((f) => renderEvalBase(root, f)));
   section('Skill benchmark: small pack', PROSE.skills, small.map((f) => renderSkills(root, f)));
