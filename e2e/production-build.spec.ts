@@ -21,11 +21,11 @@ for (const mode of ['production', 'test'] as const) {
     try {
       // publicDir off: the packs under public/ are not what this checks (and Gemma's would be copied).
       await build({ mode, publicDir: false, logLevel: 'error', build: { outDir, emptyOutDir: true } });
-      const test = mode === 'test';
+      const testBuild = mode === 'test';
       expect(existsSync(join(outDir, 'index.html'))).toBe(true);
-      expect(existsSync(join(outDir, 'harness.html'))).toBe(test);
-      expect(existsSync(join(outDir, 'kernels.html'))).toBe(test);
-      expect(scripts(outDir).includes('appStore')).toBe(test);
+      expect(existsSync(join(outDir, 'harness.html'))).toBe(testBuild);
+      expect(existsSync(join(outDir, 'kernels.html'))).toBe(testBuild);
+      expect(scripts(outDir).includes('appStore')).toBe(testBuild);
     } finally {
       rmSync(outDir, { recursive: true, force: true });
     }

@@ -234,7 +234,9 @@ def sibling_contrast(base, per_slot, groups, offset: int, lora, logits, answer_t
     their own. The gap, sibling CE minus own CE per answer token on the members whose answers differ, is ~0 when
     adapters ignore the skill."""
     counts = mask[:, 1:].sum(1).tolist()
-    own = per_example_ce(logits, answer_targets, counts)[offset:]
+    # The members' answer rows follow the ordinary examples' in the main pass: score only those (the vocabulary is wide).
+    first = sum(counts[:offset])
+    own = per_example_ce(logits[first:], answer_targets[first:], counts[offset:])
     order = [offset + r for r in rolled(groups)]
     rows = slice(offset, None)
     slots = [{m: (a[order], b[order]) for m, (a, b) in per_slot[0].items()}]
