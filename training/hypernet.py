@@ -10,6 +10,10 @@ Forward for one skill, h = base hidden states of the skill text at the encoder l
   6. per module m: A = (z_n @ head_a[m]^T + bias).view(in, r); B = (z_n @ head_b[m]^T + bias).view(r, out)
 Targets are ordered layer-major: n = layer * len(modules) + module_index. head_b starts at zero, so a
 fresh hypernetwork yields B = 0: the adapted model starts as the base model.
+  7. (bias_rank > 0, file format version 2) the first bias_rank of the rank's components are a learned
+     input-independent LoRA per (layer, module): A = [bias_a | A_gen], B = [bias_b ; B_gen], the heads emit the other
+     rank - bias_rank. What every skill shares can live there; `generated_size` measures the skill-dependent part,
+     which training can penalise so that only reading the skill pays for it.
 
 The WGSL kernels (src/kernels/) and the TypeScript CPU path implement exactly these steps and are
 tested against this module's outputs.
@@ -27,7 +31,7 @@ from torch import nn
 from .model import LoraSpec, ModelConfig
 
 HYPERNET_FORMAT = "parametric-skills-hypernet"
-HYPERNET_FORMAT_VERSION = 1
+HYPERNET_FORMAT_VERSION = 1  # version 2: bias_rank > 0 (the app reads version 1)
 RMS_EPS = 1e-6
 
 
@@ -44,6 +48,9 @@ class HypernetConfig:
     num_heads: int = 4
     mlp_hidden: int = 512
     a_init_std: float = 0.02
+    bias_rank: int = 0  # leading rank components that are a learned input-independent LoRA (step 7)
+    # The base layers whose hidden states it reads, when not the pack's (manifest encoder.layers); None: the pack's.
+    encoder_layers: list[int] | None = None
 
     @classmethod
     def for_base(cls, base: ModelConfig, lora: LoraSpec, num_encoder_layers: int, **kw) -> "HypernetConfig":
@@ -51,6 +58,18 @@ class HypernetConfig:
         return cls(hidden_size=base.hidden_size, num_encoder_layers=num_encoder_layers, num_layers=base.num_hidden_layers,
                    modules=list(lora.target_modules), module_in=[s[0] for s in shapes], module_out=[s[1] for s in shapes],
                    rank=lora.rank, **kw)
+
+    @property
+    def generated_rank(self) -> int:
+        return self.rank - self.bias_rank
+
+    @property
+    def format_version(self) -> int:
+        return 2 if self.bias_rank else 1
+
+    def reads_layers(self, manifest: dict) -> list[int]:
+        """The base layers this hypernetwork reads in a pack with this manifest."""
+        return list(self.encoder_layers) if self.encoder_layers is not None else list(manifest["encoder"]["layers"])
 
     @property
     def num_targets(self) -> int:
@@ -68,6 +87,11 @@ class Hypernetwork(nn.Module):
     def __init__(self, config: HypernetConfig):
         super().__init__()
         c = self.config = config
+        if c.encoder_layers is not None and len(c.encoder_layers) != c.num_encoder_layers:
+            raise ValueError(f"encoder_layers {c.encoder_layers} must name num_encoder_layers ({c.num_encoder_layers}) layers")
+        if not 0 <= c.bias_rank < c.rank:
+            raise ValueError(f"bias_rank must be in [0, rank), not {c.bias_rank} (rank {c.rank})")
+        g = c.generated_rank
         self.layer_mix = nn.Parameter(torch.zeros(c.num_encoder_layers))
         self.in_norm = nn.Parameter(torch.ones(c.hidden_size))
         self.in_proj = nn.Linear(c.hidden_size, c.d_model)
@@ -79,8 +103,12 @@ class Hypernetwork(nn.Module):
         self.fc1 = nn.Linear(c.d_model, c.mlp_hidden)
         self.fc2 = nn.Linear(c.mlp_hidden, c.d_model)
         self.out_norm = nn.Parameter(torch.ones(c.d_model))
-        self.head_a = nn.ModuleList(nn.Linear(c.d_model, i * c.rank) for i in c.module_in)
-        self.head_b = nn.ModuleList(nn.Linear(c.d_model, c.rank * o) for o in c.module_out)
+        self.head_a = nn.ModuleList(nn.Linear(c.d_model, i * g) for i in c.module_in)
+        self.head_b = nn.ModuleList(nn.Linear(c.d_model, g * o) for o in c.module_out)
+        if c.bias_rank:
+            # A as PEFT initialises LoRA A (random, unit scale on unit inputs), B zero: the bias starts as no change.
+            self.bias_a = nn.ParameterList(nn.Parameter(torch.randn(c.num_layers, i, c.bias_rank) / math.sqrt(i)) for i in c.module_in)
+            self.bias_b = nn.ParameterList(nn.Parameter(torch.zeros(c.num_layers, c.bias_rank, o)) for o in c.module_out)
         with torch.no_grad():
             for i, head in zip(c.module_in, self.head_a):
                 # A starts near a random projection of unit scale, as PEFT's kaiming init does for LoRA A.
@@ -115,10 +143,26 @@ class Hypernetwork(nn.Module):
         out = {}
         for mi, m in enumerate(c.modules):
             zi = z[:, :, mi]
-            a = self.head_a[mi](zi).view(-1, c.num_layers, c.module_in[mi], c.rank)
-            b = self.head_b[mi](zi).view(-1, c.num_layers, c.rank, c.module_out[mi])
+            a = self.head_a[mi](zi).view(-1, c.num_layers, c.module_in[mi], c.generated_rank)
+            b = self.head_b[mi](zi).view(-1, c.num_layers, c.generated_rank, c.module_out[mi])
+            if c.bias_rank:
+                n = a.shape[0]
+                a = torch.cat([self.bias_a[mi].expand(n, -1, -1, -1), a], dim=-1)
+                b = torch.cat([self.bias_b[mi].expand(n, -1, -1, -1), b], dim=-2)
             out[m] = (a, b)
         return out
+
+    def generated_size(self, lora: dict[str, tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+        """Mean over adapters, layers and modules of ||A_gen B_gen||_F^2 / (in * out), the squared size of the
+        skill-dependent part of each weight change (scale not applied), from r x r products:
+        ||A B||_F^2 = tr((A^T A)(B B^T)). With bias_rank 0 it is the whole adapter's."""
+        k = self.config.bias_rank
+        sizes = []
+        for a, b in lora.values():
+            a, b = a[..., k:], b[..., k:, :]
+            gram = torch.einsum("...ir,...is->...rs", a, a) * torch.einsum("...ro,...so->...rs", b, b)
+            sizes.append(gram.sum((-2, -1)) / (a.shape[-2] * b.shape[-1]))
+        return torch.stack(sizes).mean()
 
 
 def compose_slots(adapters: list[dict[str, tuple[torch.Tensor, torch.Tensor]]], scales: list[float], lora: LoraSpec,
@@ -149,7 +193,7 @@ def save_hypernet(model: Hypernetwork, path, chunk_tokens: int, provenance: dict
     dtype float16 halves the file (the app widens it to f32 at load; the values are then the fp16-rounded ones)."""
     from safetensors.torch import save_file
 
-    meta = {"format": HYPERNET_FORMAT, "formatVersion": str(HYPERNET_FORMAT_VERSION), "config": model.config.to_json(),
+    meta = {"format": HYPERNET_FORMAT, "formatVersion": str(model.config.format_version), "config": model.config.to_json(),
             "chunkTokens": str(chunk_tokens), "provenance": json.dumps(provenance)}
     save_file({k: v.detach().to(dtype).cpu().contiguous() for k, v in model.state_dict().items()}, str(path), metadata=meta)
 
@@ -160,9 +204,10 @@ def load_hypernet(path) -> Hypernetwork:
 
     with safe_open(str(path), "pt") as f:
         meta = f.metadata()
-    if meta.get("format") != HYPERNET_FORMAT or meta.get("formatVersion") != str(HYPERNET_FORMAT_VERSION):
-        raise ValueError(f"{path}: not a {HYPERNET_FORMAT} v{HYPERNET_FORMAT_VERSION} file")
-    model = Hypernetwork(HypernetConfig(**json.loads(meta["config"])))
+    config = HypernetConfig(**json.loads(meta["config"])) if meta.get("format") == HYPERNET_FORMAT else None
+    if config is None or meta.get("formatVersion") != str(config.format_version):
+        raise ValueError(f"{path}: not a {HYPERNET_FORMAT} v1 or v2 file")
+    model = Hypernetwork(config)
     model.load_state_dict(load_file(str(path)))
     return model.eval()
 

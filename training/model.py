@@ -230,11 +230,13 @@ class Transformer(nn.Module):
         all_logits: bool = False,
         logit_mask: torch.Tensor | None = None,
         segment: torch.Tensor | None = None,
+        encode_only: bool = False,
     ) -> tuple[torch.Tensor, KVCache, torch.Tensor | None]:
         """Returns logits (last position; every position with all_logits; only the positions of a
         boolean logit_mask [B, T] flattened to [n, vocab], which keeps training off the big LM head),
         the present KV cache and the hidden states after each of `encoder_layers` stacked [n, B, T, hidden].
-        segment [B, T] (with position_ids, no past): packed rows, see packed_mask; attn_mask is then unused."""
+        segment [B, T] (with position_ids, no past): packed rows, see packed_mask; attn_mask is then unused.
+        encode_only: stop after the last of encoder_layers and return (None, presents so far, hidden)."""
         c = self.config
         bsz, t = input_ids.shape
         past_len = past[0][0].shape[2] if past else 0
@@ -260,6 +262,8 @@ class Transformer(nn.Module):
             presents.append(present)
             if encoder_layers and i in encoder_layers:
                 hidden.append(x)
+            if encode_only and i >= max(encoder_layers):
+                return None, presents, torch.stack(hidden)
         if logit_mask is not None:
             h = self.model.norm(x[logit_mask])
         else:

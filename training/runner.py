@@ -93,10 +93,11 @@ class Runner:
         return (first_line_answer(text) if one_line else text.strip()), truncated
 
     def adapter(self, net, skill_md: str, chunk_tokens: int) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-        """A hypernetwork's LoRA for one skill (A [L,in,r], B [L,r,out] per module), from the pack's encoder layers."""
+        """A hypernetwork's LoRA for one skill (A [L,in,r], B [L,r,out] per module), from the layers it reads (the
+        pack's encoder layers unless its config names others)."""
         from .skill_encoder import encode_skill
 
         ids = self.tok.encode(skill_md, add_special_tokens=False)
-        hidden = encode_skill(self.model, ids, self.tok.bos_token_id, self.manifest["encoder"]["layers"], chunk_tokens)
+        hidden = encode_skill(self.model, ids, self.tok.bos_token_id, net.config.reads_layers(self.manifest), chunk_tokens)
         with torch.no_grad():
             return {m: (a[0], b[0]) for m, (a, b) in net(hidden[None]).items()}

@@ -17,9 +17,10 @@ def skill_chunks(ids: list[int], bos_id: int | None, chunk_tokens: int) -> list[
 
 @torch.no_grad()
 def encode_skill(model: Transformer, ids: list[int], bos_id: int | None, encoder_layers: list[int], chunk_tokens: int) -> torch.Tensor:
-    """Hidden states [E, T, H] of every chunk, concatenated along T (the hypernetwork pools over all of them)."""
+    """Hidden states [E, T, H] of every chunk, concatenated along T (the hypernetwork pools over all of them). The
+    layers after the last encoder layer are not run."""
     states = []
     for chunk in skill_chunks(ids, bos_id, chunk_tokens):
-        _, _, hidden = model(torch.tensor([chunk]), encoder_layers=encoder_layers)
+        _, _, hidden = model(torch.tensor([chunk]), encoder_layers=encoder_layers, encode_only=True)
         states.append(hidden[:, 0])
     return torch.cat(states, dim=1)

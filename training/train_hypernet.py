@@ -80,6 +80,13 @@ class TrainConfig:
     # than under its sibling's; 0: off (the gap is still measured at log steps).
     contrast_weight: float = 0.0
     contrast_margin: float = 1.0
+    # The first bias_rank of the rank's components are a learned input-independent LoRA (hypernet.py step 7), for what
+    # every skill shares; gen_penalty weighs the squared size of the generated part (Hypernetwork.generated_size).
+    bias_rank: int = 0
+    gen_penalty: float = 0.0
+    # Base layers whose hidden states the hypernetwork reads, comma-separated ("3,6"); "": the pack's encoder layers.
+    # Earlier layers make adapters cheaper to make (encoding stops after the last of them).
+    encoder_layers: str = ""
     checkpoint_minutes: float = 5.0
     log_every: int = 20
     max_skills: int = 0  # 0: all train skills
@@ -118,7 +125,7 @@ def skill_markdown(record: dict) -> str:
 class Data:
     """Train skills with cached encodings and their tokenised trajectories."""
 
-    def __init__(self, cfg: TrainConfig, base, manifest, tok, cache_dir: Path):
+    def __init__(self, cfg: TrainConfig, base, manifest, tok, cache_dir: Path, layers: list[int]):
         skills = [r for r in load_records(Path(cfg.data) / "skills.jsonl") if r["split"] == "train"]
         if cfg.max_skills:
             # The subset is a data choice, the same for every training seed, so the encodings cache is shared.
@@ -133,7 +140,7 @@ class Data:
 
         def encode(s: dict) -> torch.Tensor:
             ids = tok.encode(skill_markdown(s), add_special_tokens=False)
-            enc = encode_skill(base, ids, tok.bos_token_id, manifest["encoder"]["layers"], cfg.chunk_tokens).cpu()
+            enc = encode_skill(base, ids, tok.bos_token_id, layers, cfg.chunk_tokens).cpu()
             # fp16 halves the cache, but Gemma's residual stream (massive activations) overflows it: keep fp32 there.
             return enc.half() if enc.abs().max() < 60000 else enc
 
@@ -144,7 +151,8 @@ class Data:
                 say(f"encoded {done}/{total} skills ({time.time() - t0:.0f}s)")
 
         # Resumable: thousands of Gemma skills take half an hour, so a stopped run keeps what it has encoded.
-        self.enc = cached_list(cache_dir / f"encodings-{manifest['id']}-{weights_sha}-{len(skills)}-{cfg.chunk_tokens}.pt",
+        which = "" if layers == list(manifest["encoder"]["layers"]) else "-L" + "_".join(map(str, layers))
+        self.enc = cached_list(cache_dir / f"encodings-{manifest['id']}-{weights_sha}-{len(skills)}-{cfg.chunk_tokens}{which}.pt",
                                skills, encode, progress=progress)
         self.examples: list[tuple[int, list[int], list[bool]]] = []
         conversations = []  # for the teacher: (skill text, messages, answer tokens the student sees)
@@ -196,6 +204,19 @@ def hidden_batch(enc: list[torch.Tensor], idx: list[int]) -> tuple[torch.Tensor,
     return out, mask
 
 
+def parse_layers(text: str, num_layers: int) -> list[int]:
+    """"3,6" -> [3, 6] (distinct, ascending, within the base); "" -> []."""
+    if not text.strip():
+        return []
+    try:
+        layers = [int(x) for x in text.split(",")]
+    except ValueError:
+        raise SystemExit(f"encoder_layers must be comma-separated layer numbers, not {text!r}") from None
+    if layers != sorted(set(layers)) or not 0 <= layers[0] <= layers[-1] < num_layers:
+        raise SystemExit(f"encoder_layers must be distinct ascending layers in 0..{num_layers - 1}, not {text!r}")
+    return layers
+
+
 def draw(data: Data, rng: random.Random, n: int) -> list[int]:
     """n example indices."""
     return [rng.randrange(len(data.examples)) for _ in range(n)]
@@ -203,11 +224,13 @@ def draw(data: Data, rng: random.Random, n: int) -> list[int]:
 
 def weighted_answer_ce(data: Data, picked: list[int], logits: torch.Tensor, targets: torch.Tensor, weight: float) -> tuple[torch.Tensor, torch.Tensor]:
     """(loss, plain mean CE) on the answer rows (logits and targets in batch order). The loss weights the rows the base
-    alone gets wrong by weight and the others by 1 (a weighted mean); with weight 1 it is the plain mean."""
+    alone gets wrong by weight and the others by 1 (a weighted mean); with weight 1 it is the plain mean. The base's
+    misses are cached per train example: rows after the picked examples' (sibling groups, made per step) weigh 1."""
     rows = F.cross_entropy(logits, targets, reduction="none")
     if weight == 1.0:
         return rows.mean(), rows.mean()
     miss = torch.cat([data.misses[j] for j in picked]).to(logits.device)
+    miss = F.pad(miss, (0, len(rows) - len(miss)))
     w = 1.0 + (weight - 1.0) * miss.float()
     return (w * rows).sum() / w.sum(), rows.mean()
 
@@ -297,9 +320,8 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
         raise SystemExit(f"decisive_weight must be above 0, not {cfg.decisive_weight}")
     if not 0 <= cfg.sibling_fraction <= 1 or cfg.sibling_k < 2:
         raise SystemExit(f"sibling_fraction must be in [0, 1] and sibling_k at least 2, not {cfg.sibling_fraction} and {cfg.sibling_k}")
-    if cfg.sibling_fraction > 0 and (cfg.kl_weight > 0 or cfg.decisive_weight != 1.0):
-        # The teacher's targets and the base's misses are cached per train example; sibling answers are made per step.
-        raise SystemExit("sibling_fraction cannot be combined with kl_weight or decisive_weight (yet)")
+    if cfg.gen_penalty < 0:
+        raise SystemExit(f"gen_penalty must be at least 0, not {cfg.gen_penalty}")
     device, rank, world = setup(cfg)
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
@@ -316,14 +338,20 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
     # Rank 0 computes the skill encodings cache when it is missing; the other ranks wait for it, then load it.
     if rank > 0:
         dist.barrier()
-    data = Data(cfg, base, manifest, tok, Path(cfg.cache_dir))
+    layers = parse_layers(cfg.encoder_layers, base.config.num_hidden_layers) or list(manifest["encoder"]["layers"])
+    data = Data(cfg, base, manifest, tok, Path(cfg.cache_dir), layers)
     if cfg.sibling_fraction > 0 and not data.siblings.by_family:
         raise SystemExit("sibling_fraction needs a family with two parameter combinations among the train skills (raise max_skills)")
     if rank == 0 and world > 1:
         dist.barrier()
-    hcfg = HypernetConfig.for_base(base.config, lora, num_encoder_layers=len(manifest["encoder"]["layers"]),
-                                   d_model=cfg.d_model, num_heads=cfg.num_heads, mlp_hidden=cfg.mlp_hidden, a_init_std=cfg.a_init_std)
-    net = Hypernetwork(hcfg).to(device)
+    hcfg = HypernetConfig.for_base(base.config, lora, num_encoder_layers=len(layers),
+                                   encoder_layers=layers if cfg.encoder_layers else None,
+                                   d_model=cfg.d_model, num_heads=cfg.num_heads, mlp_hidden=cfg.mlp_hidden, a_init_std=cfg.a_init_std,
+                                   bias_rank=cfg.bias_rank)
+    try:
+        net = Hypernetwork(hcfg).to(device)
+    except ValueError as e:
+        raise SystemExit(str(e)) from None
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     step, log = 0, []
     ckpt = out / "ckpt.pt"
@@ -344,6 +372,7 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
     anchor = torch.tensor(0.0)  # last anchor term computed (it runs every anchor_every steps)
     kl = torch.tensor(0.0)
     contrast, gap = torch.tensor(0.0), torch.tensor(0.0)
+    gen_size = torch.tensor(0.0)
     trained_s = log[-1]["elapsed_s"] if log else 0.0
 
     def save() -> None:
@@ -375,6 +404,8 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
         inputs, targets, sel = ids[:, :-1], ids[:, 1:], mask[:, 1:]
         logits, _, _ = base(inputs, attn_mask=attn[:, :-1], lora=adapters, logit_mask=sel)
         ce_loss, ce = weighted_answer_ce(data, picked, logits, targets[sel], cfg.decisive_weight)
+        # The ordinary examples' answer rows come first; the siblings' (made this step) follow them.
+        ordinary = int(sel[: len(picked)].sum())
         loss = cfg.ce_weight * ce_loss
         if sib and (cfg.contrast_weight > 0 or (step + 1) % cfg.log_every == 0):
             with torch.set_grad_enabled(cfg.contrast_weight > 0):
@@ -382,8 +413,13 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
             if cfg.contrast_weight > 0:
                 loss = loss + cfg.contrast_weight * contrast
         if data.teacher is not None:
-            kl = teacher_term(data, picked, logits, cfg.teacher_gate)
+            # The teacher is cached per train example, so it scores the ordinary rows only.
+            kl = teacher_term(data, picked, logits[:ordinary], cfg.teacher_gate)
             loss = loss + cfg.kl_weight * kl
+        if cfg.bias_rank or cfg.gen_penalty > 0:
+            gen_size = net.generated_size(per_slot[0])
+            if cfg.gen_penalty > 0:
+                loss = loss + cfg.gen_penalty * gen_size
         if cfg.anchor_weight > 0 and step % cfg.anchor_every == 0:
             # Conversations of other skills: with this adapter the model should answer as the base does.
             other = [data.examples[j] for j in draw(data, rng, len(batch))]
@@ -401,14 +437,15 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
         opt.step()
         step += 1
         if step % cfg.log_every == 0:
-            losses = torch.stack([ce.detach(), anchor.detach(), kl.detach(), contrast.detach(), gap.detach()])
+            losses = torch.stack([ce.detach(), anchor.detach(), kl.detach(), contrast.detach(), gap.detach(), gen_size.detach()])
             if world > 1:
                 dist.all_reduce(losses)
                 losses /= world  # mean over ranks
             if rank == 0:
-                ce_mean, anchor_mean, kl_mean, contrast_mean, gap_mean = losses.tolist()
+                ce_mean, anchor_mean, kl_mean, contrast_mean, gap_mean, gen_mean = losses.tolist()
                 log.append({"step": step, "ce": round(ce_mean, 4), "anchor": round(anchor_mean, 4), "kl": round(kl_mean, 4),
                             **({"contrast": round(contrast_mean, 4), "sibling_gap": round(gap_mean, 4)} if cfg.sibling_fraction > 0 else {}),
+                            **({"gen_size": float(f"{gen_mean:.4g}")} if cfg.bias_rank or cfg.gen_penalty > 0 else {}),
                             "lr": opt.param_groups[0]["lr"],
                             "elapsed_s": round(trained_s + time.time() - t_start, 1)})
                 say(json.dumps(log[-1]))

@@ -16,8 +16,14 @@ HYPERNET_FILE = "hypernet.safetensors"
 
 
 def add_hypernet(pack: Path, hypernet: Path) -> dict:
-    manifest = json.loads((pack / "manifest.json").read_text())
     net = load_hypernet(hypernet)  # refuses a file of another format before it enters the pack
+    if net.config.format_version != 1:
+        raise ValueError(f"{hypernet}: a version {net.config.format_version} hypernetwork (bias_rank {net.config.bias_rank}); "
+                         "the app reads version 1 only, so it cannot go into a pack yet")
+    manifest = json.loads((pack / "manifest.json").read_text())
+    if net.config.reads_layers(manifest) != list(manifest["encoder"]["layers"]):
+        raise ValueError(f"{hypernet}: reads base layers {net.config.encoder_layers}, but this pack's graph gives layers "
+                         f"{manifest['encoder']['layers']}; build the pack with those encoder layers")
     arch = manifest["architecture"]
     if net.config.hidden_size != arch["hiddenSize"] or net.config.num_layers != arch["numHiddenLayers"]:
         raise ValueError(f"{hypernet}: made for hidden size {net.config.hidden_size} x {net.config.num_layers} layers, not this pack")

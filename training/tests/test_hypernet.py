@@ -144,3 +144,64 @@ def test_half_hypernet_refuses_a_weight_past_float16():
         save_hypernet(h, full, 64, {"seed": 0})
         with pytest.raises(ValueError, match="overflows float16"):
             half_hypernet(full, Path(d) / "f16.safetensors")
+
+
+def make_biased(seed=0) -> Hypernetwork:
+    torch.manual_seed(seed)
+    h = Hypernetwork(HypernetConfig.for_base(BASE, LORA, num_encoder_layers=2, d_model=32, num_heads=4, mlp_hidden=64, bias_rank=1))
+    with torch.no_grad():
+        for head in h.head_b:
+            head.weight.normal_(0, 0.05)
+        for p in h.bias_b:
+            p.normal_(0, 0.05)
+    return h.eval()
+
+
+def test_bias_rank_is_the_same_for_every_skill_and_the_rest_is_generated():
+    h = make_biased()
+    with torch.no_grad():
+        out = h(torch.randn(3, 2, 6, 32))
+    for m, (a, b) in out.items():
+        fan_in, fan_out = BASE.module_shape(m)
+        assert a.shape == (3, 3, fan_in, 4) and b.shape == (3, 3, 4, fan_out)
+        # Component 0 (the bias LoRA) is equal across the three skills; the generated components are not.
+        assert torch.equal(a[0, ..., :1], a[2, ..., :1]) and torch.equal(b[0, :, :1], b[2, :, :1])
+        assert not torch.allclose(a[0, ..., 1:], a[2, ..., 1:]) and not torch.allclose(b[0, :, 1:], b[2, :, 1:])
+
+
+def test_generated_size_is_the_size_of_the_generated_weight_change():
+    h = make_biased()
+    with torch.no_grad():
+        out = h(torch.randn(2, 2, 6, 32))
+        got = h.generated_size(out)
+    # Directly: the dense product of the generated components, per adapter, layer and module.
+    want = torch.stack([(a[..., 1:] @ b[..., 1:, :]).pow(2).mean((-2, -1)) for a, b in out.values()]).mean()
+    assert torch.allclose(got, want, rtol=1e-5)
+    # Without a bias rank the whole adapter counts.
+    h0 = make()
+    with torch.no_grad():
+        out0 = h0(torch.randn(2, 2, 6, 32))
+        want0 = torch.stack([(a @ b).pow(2).mean((-2, -1)) for a, b in out0.values()]).mean()
+        assert torch.allclose(h0.generated_size(out0), want0, rtol=1e-5)
+
+
+def test_bias_rank_file_is_version_2_and_the_pack_refuses_it(tmp_path):
+    import pytest
+
+    from training.export.add_hypernet import add_hypernet
+
+    h = make_biased()
+    save_hypernet(h, tmp_path / "h.safetensors", chunk_tokens=64, provenance={})
+    from safetensors import safe_open
+    with safe_open(str(tmp_path / "h.safetensors"), "pt") as f:
+        assert f.metadata()["formatVersion"] == "2"
+    again = load_hypernet(tmp_path / "h.safetensors")
+    x = torch.randn(1, 2, 5, 32)
+    with torch.no_grad():
+        for m, (a, b) in h(x).items():
+            a2, b2 = again(x)[m]
+            assert torch.equal(a, a2) and torch.equal(b, b2)
+    with pytest.raises(ValueError, match="version 1 only"):
+        add_hypernet(tmp_path, tmp_path / "h.safetensors")
+    with pytest.raises(ValueError, match="bias_rank must be in"):
+        Hypernetwork(HypernetConfig.for_base(BASE, LORA, num_encoder_layers=2, bias_rank=4))

@@ -82,3 +82,18 @@ def test_lora_matches_explicit_weight_update():
             layer.self_attn.q_proj.weight += (a[i] @ b[i]).T
         want = ref(ids).logits
     assert torch.allclose(got, want, atol=1e-4)
+
+
+def test_encode_only_stops_after_the_last_encoder_layer_with_the_same_states():
+    """encode_only gives the hidden states of a full forward, and runs no layer after the last encoder layer."""
+    from training.model import ModelConfig, Transformer, init_weights
+
+    torch.manual_seed(0)
+    cfg = ModelConfig(vocab_size=50, hidden_size=16, num_hidden_layers=4, num_attention_heads=2, num_key_value_heads=1,
+                      head_dim=8, intermediate_size=24)
+    model = Transformer(cfg)
+    init_weights(model, seed=0)
+    ids = torch.randint(0, 50, (1, 9))
+    _, _, full = model(ids, encoder_layers=[0, 2])
+    logits, presents, early = model(ids, encoder_layers=[0, 2], encode_only=True)
+    assert logits is None and len(presents) == 3 and torch.equal(early, full)

@@ -60,3 +60,39 @@ def test_decisive_weight_caches_the_base_misses_once(tmp_path):
     stamp = cached[0].stat().st_mtime_ns
     run(tmp_path / "b", 5, args)  # a second seed reads the cache instead of rebuilding it
     assert cached[0].stat().st_mtime_ns == stamp
+
+
+def test_bias_rank_penalty_siblings_and_teacher_train_together(tmp_path):
+    """A bias LoRA with a penalty on the generated part, sibling groups with the contrast, the teacher's KL and the
+    decisive weight in one run: every term is logged and finite, and the saved file is a version-2 hypernetwork."""
+    args = ["--cache_dir", str(tmp_path / "cache"), "--bias_rank", "2", "--gen_penalty", "10", "--sibling_fraction", "0.5",
+            "--sibling_k", "2", "--contrast_weight", "0.5", "--kl_weight", "0.5", "--decisive_weight", "2", "--max_skills", "40"]
+    log = run(tmp_path / "run", 10, args)
+    last = log[-1]
+    assert last["step"] == 10
+    for k in ("ce", "kl", "contrast", "sibling_gap", "gen_size"):
+        assert k in last and last[k] == last[k] and abs(last[k]) < 1e6, (k, last)
+    assert last["gen_size"] > 0
+    net = load_hypernet(tmp_path / "run/hypernet.safetensors")
+    assert net.config.bias_rank == 2 and net.config.format_version == 2
+
+
+def test_encoder_layers_other_than_the_packs(tmp_path):
+    """--encoder_layers: the hypernetwork reads those layers (its config says so, the benchmark's runner follows it)
+    and the pack refuses it, since the pack's graph gives other layers."""
+    import pytest
+
+    from training.export.add_hypernet import add_hypernet
+    from training.runner import Runner
+
+    log = run(tmp_path / "run", 5, ["--cache_dir", str(tmp_path / "cache"), "--encoder_layers", "0"])
+    assert log[-1]["step"] == 5
+    assert list((tmp_path / "cache").glob("encodings-*-L0.pt"))
+    net = load_hypernet(tmp_path / "run/hypernet.safetensors")
+    assert net.config.encoder_layers == [0] and net.config.num_encoder_layers == 1
+    manifest = json.loads((ROOT / "public/models/tiny-random/manifest.json").read_text())
+    assert net.config.reads_layers(manifest) == [0] != manifest["encoder"]["layers"]
+    with pytest.raises(ValueError, match="reads base layers"):
+        add_hypernet(ROOT / "public/models/tiny-random", tmp_path / "run/hypernet.safetensors")
+    with pytest.raises(AssertionError, match="distinct ascending"):
+        run(tmp_path / "bad", 1, ["--encoder_layers", "1,0"])
