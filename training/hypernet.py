@@ -14,9 +14,15 @@ fresh hypernetwork yields B = 0: the adapted model starts as the base model.
      input-independent LoRA per (layer, module): A = [bias_a | A_gen], B = [bias_b ; B_gen], the heads emit the other
      rank - bias_rank. What every skill shares can live there; `generated_size` measures the skill-dependent part,
      which training can penalise so that only reading the skill pays for it.
+  6'. (head "atoms", file format version 3, in place of 6) per module m a bank of K learned LoRA atoms shared by all
+     layers, atoms_a[m] [K, in, g] and atoms_b[m] [K, g, out] (g = rank - bias_rank), and per module coefficient
+     heads: c = z_n @ coef_a[m]^T + bias, d = z_n @ coef_b[m]^T + bias (K each); A = sum_k c_k atoms_a[m][k],
+     B = sum_k d_k atoms_b[m][k]. About K (in + out) g parameters per module against the ab heads' D (in + out) g
+     (fewer while K < D), and every adapter lies in a space that all skills and layers share. coef_b starts at zero
+     (B = 0), the atoms random.
 
-The WGSL kernels (src/kernels/) and the TypeScript CPU path implement exactly these steps and are
-tested against this module's outputs.
+The WGSL kernels (src/kernels/) and the TypeScript CPU path implement exactly steps 1-6 (file format version 1)
+and are tested against this module's outputs.
 """
 from __future__ import annotations
 
@@ -31,7 +37,8 @@ from torch import nn
 from .model import LoraSpec, ModelConfig
 
 HYPERNET_FORMAT = "parametric-skills-hypernet"
-HYPERNET_FORMAT_VERSION = 1  # version 2: bias_rank > 0 (the app reads version 1)
+HYPERNET_FORMAT_VERSION = 1  # version 2: bias_rank > 0; version 3: head "atoms" (the app reads version 1)
+HEADS = ("ab", "atoms")
 RMS_EPS = 1e-6
 
 
@@ -51,6 +58,8 @@ class HypernetConfig:
     bias_rank: int = 0  # leading rank components that are a learned input-independent LoRA (step 7)
     # The base layers whose hidden states it reads, when not the pack's (manifest encoder.layers); None: the pack's.
     encoder_layers: list[int] | None = None
+    head: str = "ab"  # "ab": per-module linear heads emit A and B (step 6); "atoms": mixtures of learned atoms (step 6')
+    num_atoms: int = 16  # K, with head "atoms"
 
     @classmethod
     def for_base(cls, base: ModelConfig, lora: LoraSpec, num_encoder_layers: int, **kw) -> "HypernetConfig":
@@ -65,7 +74,7 @@ class HypernetConfig:
 
     @property
     def format_version(self) -> int:
-        return 2 if self.bias_rank else 1
+        return 3 if self.head == "atoms" else 2 if self.bias_rank else 1
 
     def reads_layers(self, manifest: dict) -> list[int]:
         """The base layers this hypernetwork reads in a pack with this manifest."""
@@ -76,7 +85,11 @@ class HypernetConfig:
         return self.num_layers * len(self.modules)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self))
+        """The ab heads' files keep the config they had before the atoms existed (the app reads version 1)."""
+        d = asdict(self)
+        if self.head == "ab":
+            del d["head"], d["num_atoms"]
+        return json.dumps(d)
 
 
 def rms_norm(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
@@ -91,6 +104,10 @@ class Hypernetwork(nn.Module):
             raise ValueError(f"encoder_layers {c.encoder_layers} must name num_encoder_layers ({c.num_encoder_layers}) layers")
         if not 0 <= c.bias_rank < c.rank:
             raise ValueError(f"bias_rank must be in [0, rank), not {c.bias_rank} (rank {c.rank})")
+        if c.head not in HEADS:
+            raise ValueError(f"head must be one of {', '.join(HEADS)}, not {c.head!r}")
+        if c.head == "atoms" and c.num_atoms < 1:
+            raise ValueError(f"num_atoms must be at least 1, not {c.num_atoms}")
         g = c.generated_rank
         self.layer_mix = nn.Parameter(torch.zeros(c.num_encoder_layers))
         self.in_norm = nn.Parameter(torch.ones(c.hidden_size))
@@ -103,18 +120,32 @@ class Hypernetwork(nn.Module):
         self.fc1 = nn.Linear(c.d_model, c.mlp_hidden)
         self.fc2 = nn.Linear(c.mlp_hidden, c.d_model)
         self.out_norm = nn.Parameter(torch.ones(c.d_model))
-        self.head_a = nn.ModuleList(nn.Linear(c.d_model, i * g) for i in c.module_in)
-        self.head_b = nn.ModuleList(nn.Linear(c.d_model, g * o) for o in c.module_out)
+        if c.head == "atoms":
+            # Atoms of std 1/sqrt(K): a coefficient vector of unit-RMS entries mixes them into A or B of unit-RMS
+            # entries, so the coefficient heads below start as head_a / head_b do and A has their scale.
+            k = c.num_atoms
+            self.atoms_a = nn.ParameterList(nn.Parameter(torch.randn(k, i, g) / math.sqrt(k)) for i in c.module_in)
+            self.atoms_b = nn.ParameterList(nn.Parameter(torch.randn(k, g, o) / math.sqrt(k)) for o in c.module_out)
+            self.coef_a = nn.ModuleList(nn.Linear(c.d_model, k) for _ in c.module_in)
+            self.coef_b = nn.ModuleList(nn.Linear(c.d_model, k) for _ in c.module_out)
+            heads_a, heads_b = self.coef_a, self.coef_b
+        else:
+            self.head_a = nn.ModuleList(nn.Linear(c.d_model, i * g) for i in c.module_in)
+            self.head_b = nn.ModuleList(nn.Linear(c.d_model, g * o) for o in c.module_out)
+            heads_a, heads_b = self.head_a, self.head_b
         if c.bias_rank:
             # A as PEFT initialises LoRA A (random, unit scale on unit inputs), B zero: the bias starts as no change.
             self.bias_a = nn.ParameterList(nn.Parameter(torch.randn(c.num_layers, i, c.bias_rank) / math.sqrt(i)) for i in c.module_in)
             self.bias_b = nn.ParameterList(nn.Parameter(torch.zeros(c.num_layers, c.bias_rank, o)) for o in c.module_out)
         with torch.no_grad():
-            for i, head in zip(c.module_in, self.head_a):
+            for i, head in zip(c.module_in, heads_a):
                 # A starts near a random projection of unit scale, as PEFT's kaiming init does for LoRA A.
                 head.weight.normal_(0, c.a_init_std)
                 head.bias.normal_(0, 1 / math.sqrt(i))
-            for head in self.head_b:
+            # B = 0. With atoms, the coefficients d are zero and atoms_b random, not the reverse: d's gradient
+            # <dL/dB, atoms_b[k]> is non-zero from the first step and the atoms stay distinct directions (zero atoms
+            # would all start along the same gradient; both zero and nothing trains).
+            for head in heads_b:
                 head.weight.zero_()
                 head.bias.zero_()
 
@@ -143,8 +174,12 @@ class Hypernetwork(nn.Module):
         out = {}
         for mi, m in enumerate(c.modules):
             zi = z[:, :, mi]
-            a = self.head_a[mi](zi).view(-1, c.num_layers, c.module_in[mi], c.generated_rank)
-            b = self.head_b[mi](zi).view(-1, c.num_layers, c.generated_rank, c.module_out[mi])
+            if c.head == "atoms":
+                a = torch.einsum("blk,kir->blir", self.coef_a[mi](zi), self.atoms_a[mi])
+                b = torch.einsum("blk,kro->blro", self.coef_b[mi](zi), self.atoms_b[mi])
+            else:
+                a = self.head_a[mi](zi).view(-1, c.num_layers, c.module_in[mi], c.generated_rank)
+                b = self.head_b[mi](zi).view(-1, c.num_layers, c.generated_rank, c.module_out[mi])
             if c.bias_rank:
                 n = a.shape[0]
                 a = torch.cat([self.bias_a[mi].expand(n, -1, -1, -1), a], dim=-1)
@@ -206,7 +241,7 @@ def load_hypernet(path) -> Hypernetwork:
         meta = f.metadata()
     config = HypernetConfig(**json.loads(meta["config"])) if meta.get("format") == HYPERNET_FORMAT else None
     if config is None or meta.get("formatVersion") != str(config.format_version):
-        raise ValueError(f"{path}: not a {HYPERNET_FORMAT} v1 or v2 file")
+        raise ValueError(f"{path}: not a {HYPERNET_FORMAT} v1, v2 or v3 file")
     model = Hypernetwork(config)
     model.load_state_dict(load_file(str(path)))
     return model.eval()

@@ -35,7 +35,7 @@ from torch.nn.parallel import DistributedDataParallel
 from .config import add_config_args, config_from_args, step_lr
 from .conversations import encode_conversation, load_tokenizer
 from .export.pack import git_commit, load_pack_model, lora_spec_of
-from .hypernet import HypernetConfig, Hypernetwork, compose_slots, save_hypernet
+from .hypernet import HEADS, HypernetConfig, Hypernetwork, compose_slots, save_hypernet
 from .siblings import SiblingIndex, contrast_term, per_example_ce, rolled, sibling_rows
 from .skill_encoder import encode_skill
 from .disk_cache import cached, cached_list
@@ -84,6 +84,10 @@ class TrainConfig:
     # every skill shares; gen_penalty weighs the squared size of the generated part (Hypernetwork.generated_size).
     bias_rank: int = 0
     gen_penalty: float = 0.0
+    # How the hypernetwork emits A and B (hypernet.py): "ab", linear heads; "atoms", per-target mixtures of num_atoms
+    # learned LoRA atoms per module, shared by all layers (file format version 3).
+    head: str = "ab"
+    num_atoms: int = 16
     # Base layers whose hidden states the hypernetwork reads, comma-separated ("3,6"); "": the pack's encoder layers.
     # Earlier layers make adapters cheaper to make (encoding stops after the last of them).
     encoder_layers: str = ""
@@ -322,6 +326,8 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
         raise SystemExit(f"sibling_fraction must be in [0, 1] and sibling_k at least 2, not {cfg.sibling_fraction} and {cfg.sibling_k}")
     if cfg.gen_penalty < 0:
         raise SystemExit(f"gen_penalty must be at least 0, not {cfg.gen_penalty}")
+    if cfg.head not in HEADS:
+        raise SystemExit(f"head must be one of {', '.join(HEADS)}, not {cfg.head!r}")
     device, rank, world = setup(cfg)
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
@@ -347,7 +353,7 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
     hcfg = HypernetConfig.for_base(base.config, lora, num_encoder_layers=len(layers),
                                    encoder_layers=layers if cfg.encoder_layers else None,
                                    d_model=cfg.d_model, num_heads=cfg.num_heads, mlp_hidden=cfg.mlp_hidden, a_init_std=cfg.a_init_std,
-                                   bias_rank=cfg.bias_rank)
+                                   bias_rank=cfg.bias_rank, head=cfg.head, num_atoms=cfg.num_atoms)
     try:
         net = Hypernetwork(hcfg).to(device)
     except ValueError as e:

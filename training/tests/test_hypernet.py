@@ -205,3 +205,93 @@ def test_bias_rank_file_is_version_2_and_the_pack_refuses_it(tmp_path):
         add_hypernet(tmp_path, tmp_path / "h.safetensors")
     with pytest.raises(ValueError, match="bias_rank must be in"):
         Hypernetwork(HypernetConfig.for_base(BASE, LORA, num_encoder_layers=2, bias_rank=4))
+
+
+def make_atoms(seed=0, bias_rank=0, random_b=True) -> Hypernetwork:
+    torch.manual_seed(seed)
+    h = Hypernetwork(HypernetConfig.for_base(BASE, LORA, num_encoder_layers=2, d_model=32, num_heads=4, mlp_hidden=64,
+                                             head="atoms", num_atoms=5, bias_rank=bias_rank))
+    if random_b:
+        with torch.no_grad():
+            for head in h.coef_b:
+                head.weight.normal_(0, 0.5)
+            for p in getattr(h, "bias_b", []):
+                p.normal_(0, 0.05)
+    return h.eval()
+
+
+def test_atoms_start_at_b_zero_and_mix_the_atoms_by_the_coefficient_heads():
+    fresh = make_atoms(random_b=False)
+    x = torch.randn(2, 2, 7, 32)
+    with torch.no_grad():
+        out = fresh(x)
+        ab = make()(x)
+    for m, (a, b) in out.items():
+        fan_in, fan_out = BASE.module_shape(m)
+        assert a.shape == (2, 3, fan_in, 4) and b.shape == (2, 3, 4, fan_out)
+        assert torch.count_nonzero(b) == 0
+        # A starts at the ab heads' scale (a random projection of about unit scale), not at zero or blown up.
+        assert 0.5 < a.std() / ab[m][0].std() < 2
+    assert all(p.abs().sum() > 0 for p in fresh.atoms_b)  # B's atoms are random, so its coefficients get a gradient
+
+    h = make_atoms()
+    with torch.no_grad():
+        out = h(x)
+        z = h.pool(x)  # [B, N, D], targets layer-major
+    n_mod = len(LORA.target_modules)
+    for mi, m in enumerate(LORA.target_modules):
+        a, b = out[m]
+        assert torch.count_nonzero(b) > 0
+        for s in range(2):
+            for layer in range(3):
+                zn = z[s, layer * n_mod + mi]
+                c = h.coef_a[mi].weight @ zn + h.coef_a[mi].bias
+                d = h.coef_b[mi].weight @ zn + h.coef_b[mi].bias
+                want_a = sum(c[k] * h.atoms_a[mi][k] for k in range(5))
+                want_b = sum(d[k] * h.atoms_b[mi][k] for k in range(5))
+                assert torch.allclose(a[s, layer], want_a, atol=1e-5) and torch.allclose(b[s, layer], want_b, atol=1e-5)
+
+
+def test_atoms_with_a_bias_rank_share_the_bias_component_across_skills():
+    h = make_atoms(bias_rank=1)
+    with torch.no_grad():
+        out = h(torch.randn(3, 2, 6, 32))
+    for mi, (m, (a, b)) in enumerate(out.items()):
+        fan_in, fan_out = BASE.module_shape(m)
+        assert a.shape == (3, 3, fan_in, 4) and b.shape == (3, 3, 4, fan_out)
+        assert h.atoms_a[mi].shape == (5, fan_in, 3) and h.atoms_b[mi].shape == (5, 3, fan_out)
+        # Component 0 is the learned bias LoRA, the same for all three skills; the atoms make the other three.
+        assert torch.equal(a[0, ..., :1], a[2, ..., :1]) and torch.equal(b[0, :, :1], b[2, :, :1])
+        assert torch.equal(a[1, ..., :1], h.bias_a[mi]) and torch.equal(b[1, :, :1], h.bias_b[mi])
+        assert not torch.allclose(a[0, ..., 1:], a[2, ..., 1:]) and not torch.allclose(b[0, :, 1:], b[2, :, 1:])
+
+
+def test_atoms_file_is_version_3_round_trips_and_the_pack_refuses_it(tmp_path):
+    import json
+
+    import pytest
+    from safetensors import safe_open
+
+    from training.export.add_hypernet import add_hypernet
+
+    h = make_atoms(bias_rank=1)
+    save_hypernet(h, tmp_path / "h.safetensors", chunk_tokens=64, provenance={})
+    save_hypernet(make(), tmp_path / "ab.safetensors", chunk_tokens=64, provenance={})
+    with safe_open(str(tmp_path / "h.safetensors"), "pt") as f:
+        assert f.metadata()["formatVersion"] == "3"
+        assert not any(k.startswith(("head_a", "head_b")) for k in f.keys())
+    with safe_open(str(tmp_path / "ab.safetensors"), "pt") as f:
+        # An ab file's config is as before the atoms: the app's version-1 reader sees nothing new.
+        assert f.metadata()["formatVersion"] == "1" and "head" not in json.loads(f.metadata()["config"])
+    again = load_hypernet(tmp_path / "h.safetensors")
+    assert again.config.head == "atoms" and again.config.num_atoms == 5 and again.config.bias_rank == 1
+    assert load_hypernet(tmp_path / "ab.safetensors").config.head == "ab"
+    x = torch.randn(2, 2, 5, 32)
+    with torch.no_grad():
+        for m, (a, b) in h(x).items():
+            a2, b2 = again(x)[m]
+            assert torch.equal(a, a2) and torch.equal(b, b2)
+    with pytest.raises(ValueError, match="version 1 only"):
+        add_hypernet(tmp_path, tmp_path / "h.safetensors")
+    with pytest.raises(ValueError, match="head must be one of"):
+        Hypernetwork(HypernetConfig.for_base(BASE, LORA, num_encoder_layers=2, head="mixture"))

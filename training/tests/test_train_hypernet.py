@@ -96,3 +96,19 @@ def test_encoder_layers_other_than_the_packs(tmp_path):
         add_hypernet(ROOT / "public/models/tiny-random", tmp_path / "run/hypernet.safetensors")
     with pytest.raises(AssertionError, match="distinct ascending"):
         run(tmp_path / "bad", 1, ["--encoder_layers", "1,0"])
+
+
+def test_atoms_head_trains_b_off_zero(tmp_path):
+    """--head atoms: the loss stays finite, training moves B off its zero start, and the file is version 3."""
+    import pytest
+
+    log = run(tmp_path / "run", 5, ["--cache_dir", str(tmp_path / "cache"), "--head", "atoms", "--num_atoms", "4"])
+    assert log[-1]["step"] == 5 and torch.isfinite(torch.tensor(log[-1]["ce"])) and torch.isfinite(torch.tensor(log[-1]["anchor"]))
+    net = load_hypernet(tmp_path / "run/hypernet.safetensors")
+    assert net.config.head == "atoms" and net.config.num_atoms == 4 and net.config.format_version == 3
+    c = net.config
+    with torch.no_grad():
+        out = net(torch.randn(2, c.num_encoder_layers, 6, c.hidden_size))
+    assert all(torch.count_nonzero(b) > 0 for _, b in out.values())
+    with pytest.raises(AssertionError, match="head must be one of"):
+        run(tmp_path / "bad", 1, ["--head", "mixture"])
