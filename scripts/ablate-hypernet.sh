@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# #23 ablations at equal training time: the same hypernetwork recipe with one part added at a time, 3 seeds each,
+# then the skill benchmark over the seeds (training.bench_skills, conditions base/icl/adapter/adapter_icl/shuffled/
+# accumulate_3). One run after another (two trainings at once slow both on a CPU).
+#   scripts/ablate-hypernet.sh MINUTES [VARIANT ...]        (default: every variant)
+# Env: PACK (default public/models/small-skills), CONFIG (training/configs/hypernet-small.json), DEVICE (cpu|cuda),
+# SEEDS ("0 1 2"), LIMIT (cases per split for the benchmark; 0 = all), TESTSET (training/data/testset-v2.jsonl),
+# RUNS (training/runs/ablate), RESULTS (bench/results). Each variant writes RESULTS/ablate-<pack>-<variant>.json.
+set -euo pipefail
+minutes=${1:?usage: scripts/ablate-hypernet.sh MINUTES [VARIANT ...]}
+shift
+pack=${PACK:-public/models/small-skills}
+config=${CONFIG:-training/configs/hypernet-small.json}
+device=${DEVICE:-cpu}
+seeds=${SEEDS:-0 1 2}
+limit=${LIMIT:-0}
+testset=${TESTSET:-training/data/testset-v2.jsonl}
+runs=${RUNS:-training/runs/ablate}
+results=${RESULTS:-bench/results}
+py=${PYTHON:-scripts/python.sh}
+
+declare -A args=(
+  [plain]=""
+  [siblings]="--sibling_fraction 0.5 --sibling_k 4"
+  [contrast]="--sibling_fraction 0.5 --sibling_k 4 --contrast_weight 1 --contrast_margin 1"
+  [bias]="--sibling_fraction 0.5 --sibling_k 4 --contrast_weight 1 --contrast_margin 1 --bias_rank 2 --gen_penalty ${GEN_PENALTY:-100}"
+  [atoms]="--sibling_fraction 0.5 --sibling_k 4 --contrast_weight 1 --contrast_margin 1 --head atoms --num_atoms 16"
+)
+variants=("$@")
+[ ${#variants[@]} -gt 0 ] || variants=(plain siblings contrast bias atoms)
+for v in "${variants[@]}"; do
+  [ -n "${args[$v]+set}" ] || { echo "unknown variant '$v' (plain siblings contrast bias atoms)" >&2; exit 2; }
+done
+name=$(basename "$pack")
+mkdir -p "$runs" "$results"
+for v in "${variants[@]}"; do
+  files=()
+  for s in $seeds; do
+    dir="$runs/$name-$v-s$s"
+    # shellcheck disable=SC2086
+    $py -m training.train_hypernet --config "$config" --pack "$pack" --device "$device" --seed "$s" --out "$dir" \
+      --max_steps 1000000 --max_minutes "$minutes" ${args[$v]} >"$dir.log" 2>&1 || { tail -5 "$dir.log" >&2; exit 1; }
+    tail -n 2 "$dir.log"
+    files+=("$dir/hypernet.safetensors")
+  done
+  cmd="scripts/ablate-hypernet.sh $minutes $v (train_hypernet --config $config ${args[$v]} --max_minutes $minutes; seeds $seeds)"
+  $py -m training.bench_skills --pack "$pack" --hypernets "${files[@]}" --testset "$testset" --limit "$limit" \
+    --command "$cmd" --out "$results/ablate-$name-$v.json"
+done
