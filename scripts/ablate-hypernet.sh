@@ -37,6 +37,7 @@ for v in "${variants[@]}"; do
   files=()
   for s in $seeds; do
     dir="$runs/$name-$v-s$s"
+    rm -rf "$dir"  # a fresh run: resuming one would train it MINUTES more on a restarted schedule
     # shellcheck disable=SC2086
     $py -m training.train_hypernet --config "$config" --pack "$pack" --device "$device" --seed "$s" --out "$dir" \
       --max_steps 1000000 --max_minutes "$minutes" ${args[$v]} >"$dir.log" 2>&1 || { tail -5 "$dir.log" >&2; exit 1; }

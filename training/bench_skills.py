@@ -92,7 +92,9 @@ def run_plan(runner: Runner, net: Hypernetwork | None, chunk_tokens: int, plan: 
     made = {s: runner.adapter(net, text, chunk_tokens) for s, text in plan["skills"].items()} if net else {}
     outputs = []
     for job in plan["jobs"]:
-        lora = compose_slots([made[s] for s in job["adapters"]], [scale] * len(job["adapters"]), runner.lora) if job["adapters"] else None
+        # A bias LoRA (bias_rank) is what every skill shares: applied once, with the first slot.
+        slots = [made[s] if k == 0 else net.without_bias(made[s]) for k, s in enumerate(job["adapters"])]
+        lora = compose_slots(slots, [scale] * len(slots), runner.lora) if slots else None
         outputs.append(runner.answer(job["messages"], lora)[0])
     return outputs
 

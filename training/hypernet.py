@@ -135,7 +135,10 @@ class Hypernetwork(nn.Module):
             heads_a, heads_b = self.head_a, self.head_b
         if c.bias_rank:
             # A as PEFT initialises LoRA A (random, unit scale on unit inputs), B zero: the bias starts as no change.
-            self.bias_a = nn.ParameterList(nn.Parameter(torch.randn(c.num_layers, i, c.bias_rank) / math.sqrt(i)) for i in c.module_in)
+            # A at the generated A's scale (head weight a_init_std over d_model inputs of unit RMS, plus its bias), so
+            # the shared part moves as fast as the generated one.
+            self.bias_a = nn.ParameterList(nn.Parameter(torch.randn(c.num_layers, i, c.bias_rank) * math.sqrt(c.a_init_std ** 2 * c.d_model + 1 / i))
+                                           for i in c.module_in)
             self.bias_b = nn.ParameterList(nn.Parameter(torch.zeros(c.num_layers, c.bias_rank, o)) for o in c.module_out)
         with torch.no_grad():
             for i, head in zip(c.module_in, heads_a):
@@ -186,6 +189,14 @@ class Hypernetwork(nn.Module):
                 b = torch.cat([self.bias_b[mi].expand(n, -1, -1, -1), b], dim=-2)
             out[m] = (a, b)
         return out
+
+    def without_bias(self, lora: dict[str, tuple[torch.Tensor, torch.Tensor]]) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+        """The adapter with its bias LoRA switched off (B's bias rows zero): for every slot after the first when several
+        skills are active, so that the part all skills share is applied once, not once per skill."""
+        k = self.config.bias_rank
+        if not k:
+            return lora
+        return {m: (a, torch.cat([torch.zeros_like(b[..., :k, :]), b[..., k:, :]], dim=-2)) for m, (a, b) in lora.items()}
 
     def generated_size(self, lora: dict[str, tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
         """Mean over adapters, layers and modules of ||A_gen B_gen||_F^2 / (in * out), the squared size of the
@@ -239,7 +250,10 @@ def load_hypernet(path) -> Hypernetwork:
 
     with safe_open(str(path), "pt") as f:
         meta = f.metadata()
-    config = HypernetConfig(**json.loads(meta["config"])) if meta.get("format") == HYPERNET_FORMAT else None
+    try:
+        config = HypernetConfig(**json.loads(meta["config"])) if meta.get("format") == HYPERNET_FORMAT else None
+    except TypeError as e:  # a field this code does not know: a newer file
+        raise ValueError(f"{path}: its config does not fit this version of the code ({e})") from None
     if config is None or meta.get("formatVersion") != str(config.format_version):
         raise ValueError(f"{path}: not a {HYPERNET_FORMAT} v1, v2 or v3 file")
     model = Hypernetwork(config)

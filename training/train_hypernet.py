@@ -99,6 +99,10 @@ class TrainConfig:
     cache_dir: str = "training/cache"  # skill encodings
 
 
+# Options that shape the network or what it reads: a checkpoint made with others cannot be resumed.
+SHAPING = ("pack", "d_model", "num_heads", "mlp_hidden", "bias_rank", "head", "num_atoms", "encoder_layers", "max_skills", "chunk_tokens")
+
+
 def is_main() -> bool:
     return not dist.is_initialized() or dist.get_rank() == 0
 
@@ -208,8 +212,10 @@ def hidden_batch(enc: list[torch.Tensor], idx: list[int]) -> tuple[torch.Tensor,
     return out, mask
 
 
-def parse_layers(text: str, num_layers: int) -> list[int]:
-    """"3,6" -> [3, 6] (distinct, ascending, within the base); "" -> []."""
+def parse_layers(text: str | list, num_layers: int) -> list[int]:
+    """"3,6" (or [3, 6] from a config file) -> [3, 6] (distinct, ascending, within the base); "" -> []."""
+    if isinstance(text, list):
+        text = ",".join(map(str, text))
     if not text.strip():
         return []
     try:
@@ -233,7 +239,7 @@ def weighted_answer_ce(data: Data, picked: list[int], logits: torch.Tensor, targ
     rows = F.cross_entropy(logits, targets, reduction="none")
     if weight == 1.0:
         return rows.mean(), rows.mean()
-    miss = torch.cat([data.misses[j] for j in picked]).to(logits.device)
+    miss = torch.cat([data.misses[j] for j in picked] + [torch.zeros(0, dtype=torch.bool)]).to(logits.device)
     miss = F.pad(miss, (0, len(rows) - len(miss)))
     w = 1.0 + (weight - 1.0) * miss.float()
     return (w * rows).sum() / w.sum(), rows.mean()
@@ -363,6 +369,10 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
     ckpt = out / "ckpt.pt"
     if ckpt.exists():  # every rank resumes from it
         state = torch.load(ckpt, map_location="cpu", weights_only=False)
+        changed = [k for k in SHAPING if state.get("config", {}).get(k, getattr(TrainConfig, k)) != getattr(cfg, k)]
+        if changed:
+            was = ", ".join(f"{k}={state['config'].get(k)!r}" for k in changed)
+            raise SystemExit(f"{ckpt} was trained with other {', '.join(changed)} ({was}): use another --out or the same options")
         net.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         step, log = state["step"], state["log"]
@@ -402,6 +412,7 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
         hidden, hmask = hidden_batch(data.enc, flat)
         gen = model(hidden, hmask)
         per_slot = [{m: (a[k * len(own):(k + 1) * len(own)], b[k * len(own):(k + 1) * len(own)]) for m, (a, b) in gen.items()} for k in range(n_slots)]
+        per_slot = per_slot[:1] + [net.without_bias(slot) for slot in per_slot[1:]]  # the shared bias LoRA once
         adapters = compose_slots(per_slot, [1.0] * n_slots, lora, fill_slots=False)
         ids = pad([b[1] for b in batch], pad_id)
         mask = pad([b[2] for b in batch], False)
@@ -420,10 +431,11 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
                 loss = loss + cfg.contrast_weight * contrast
         if data.teacher is not None:
             # The teacher is cached per train example, so it scores the ordinary rows only.
-            kl = teacher_term(data, picked, logits[:ordinary], cfg.teacher_gate)
+            kl = teacher_term(data, picked, logits[:ordinary], cfg.teacher_gate) if picked else logits.sum() * 0
             loss = loss + cfg.kl_weight * kl
         if cfg.bias_rank or cfg.gen_penalty > 0:
-            gen_size = net.generated_size(per_slot[0])
+            with torch.set_grad_enabled(cfg.gen_penalty > 0):
+                gen_size = net.generated_size(per_slot[0])
             if cfg.gen_penalty > 0:
                 loss = loss + cfg.gen_penalty * gen_size
         if cfg.anchor_weight > 0 and step % cfg.anchor_every == 0:

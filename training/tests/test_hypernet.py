@@ -295,3 +295,21 @@ def test_atoms_file_is_version_3_round_trips_and_the_pack_refuses_it(tmp_path):
         add_hypernet(tmp_path, tmp_path / "h.safetensors")
     with pytest.raises(ValueError, match="head must be one of"):
         Hypernetwork(HypernetConfig.for_base(BASE, LORA, num_encoder_layers=2, head="mixture"))
+
+
+def test_two_slots_apply_the_bias_lora_once():
+    """Two skills' adapters composed: the dense weight change is the shared bias LoRA once plus each skill's generated
+    part (computed here from the parts, not through compose_slots)."""
+    h = make_biased()
+    with torch.no_grad():
+        out = h(torch.randn(2, 2, 6, 32))
+    first = {m: (a[0], b[0]) for m, (a, b) in out.items()}
+    second = {m: (a[1], b[1]) for m, (a, b) in out.items()}
+    lora = LoraSpec(rank=4, alpha=4.0, target_modules=LORA.target_modules, slots=3)
+    composed = compose_slots([first, h.without_bias(second)], [1.0, 1.0], lora)
+    for m, (a, b) in composed.items():
+        a1, b1 = first[m]
+        a2, b2 = second[m]
+        want = a1[..., :1] @ b1[..., :1, :] + a1[..., 1:] @ b1[..., 1:, :] + a2[..., 1:] @ b2[..., 1:, :]
+        assert torch.allclose(a @ b, want, atol=1e-6)
+    assert h.without_bias(first) is not first and make().without_bias(first) is first

@@ -112,3 +112,29 @@ def test_atoms_head_trains_b_off_zero(tmp_path):
     assert all(torch.count_nonzero(b) > 0 for _, b in out.values())
     with pytest.raises(AssertionError, match="head must be one of"):
         run(tmp_path / "bad", 1, ["--head", "mixture"])
+
+
+def test_decisive_weight_leaves_the_sibling_rows_after_the_picked_ones_at_weight_1():
+    """weighted_answer_ce with sibling rows after the picked examples' rows: the base's misses weigh the picked rows,
+    the trailing rows weigh 1 (checked against the weighted mean written out)."""
+    from types import SimpleNamespace
+
+    from training.train_hypernet import weighted_answer_ce
+
+    torch.manual_seed(0)
+    data = SimpleNamespace(misses=[torch.tensor([True, False]), torch.tensor([False, True, True])])
+    logits, targets = torch.randn(8, 11), torch.randint(0, 11, (8,))
+    loss, plain = weighted_answer_ce(data, [0, 1], logits, targets, 3.0)
+    ce = torch.nn.functional.cross_entropy(logits, targets, reduction="none")
+    w = torch.tensor([3.0, 1, 1, 3, 3, 1, 1, 1])
+    assert torch.allclose(loss, (w * ce).sum() / w.sum()) and torch.allclose(plain, ce.mean())
+    only_siblings, _ = weighted_answer_ce(data, [], logits, targets, 3.0)
+    assert torch.allclose(only_siblings, ce.mean())
+
+
+def test_resume_refuses_a_checkpoint_made_with_other_shaping_options(tmp_path):
+    import pytest
+
+    run(tmp_path, 5, ["--cache_dir", str(tmp_path / "cache")])
+    with pytest.raises(AssertionError, match="trained with other bias_rank"):
+        run(tmp_path, 10, ["--cache_dir", str(tmp_path / "cache"), "--bias_rank", "1"])
