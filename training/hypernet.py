@@ -85,10 +85,15 @@ class HypernetConfig:
         return self.num_layers * len(self.modules)
 
     def to_json(self) -> str:
-        """The ab heads' files keep the config they had before the atoms existed (the app reads version 1)."""
+        """Fields at their defaults that older files lack are left out, so a version-1 file's config is what it was
+        before they existed (the app reads version 1)."""
         d = asdict(self)
         if self.head == "ab":
             del d["head"], d["num_atoms"]
+        if not self.bias_rank:
+            del d["bias_rank"]
+        if self.encoder_layers is None:
+            del d["encoder_layers"]
         return json.dumps(d)
 
 
