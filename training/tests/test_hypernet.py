@@ -146,6 +146,14 @@ def test_half_hypernet_refuses_a_weight_past_float16():
             half_hypernet(full, Path(d) / "f16.safetensors")
 
 
+def assert_same_outputs(h: Hypernetwork, again: Hypernetwork) -> None:
+    x = torch.randn(2, 2, 5, 32)
+    with torch.no_grad():
+        for m, (a, b) in h(x).items():
+            a2, b2 = again(x)[m]
+            assert torch.equal(a, a2) and torch.equal(b, b2)
+
+
 def make_biased(seed=0) -> Hypernetwork:
     torch.manual_seed(seed)
     h = Hypernetwork(HypernetConfig.for_base(BASE, LORA, num_encoder_layers=2, d_model=32, num_heads=4, mlp_hidden=64, bias_rank=1))
@@ -195,12 +203,7 @@ def test_bias_rank_file_is_version_2_and_the_pack_refuses_it(tmp_path):
     from safetensors import safe_open
     with safe_open(str(tmp_path / "h.safetensors"), "pt") as f:
         assert f.metadata()["formatVersion"] == "2"
-    again = load_hypernet(tmp_path / "h.safetensors")
-    x = torch.randn(1, 2, 5, 32)
-    with torch.no_grad():
-        for m, (a, b) in h(x).items():
-            a2, b2 = again(x)[m]
-            assert torch.equal(a, a2) and torch.equal(b, b2)
+    assert_same_outputs(h, load_hypernet(tmp_path / "h.safetensors"))
     with pytest.raises(ValueError, match="version 1 only"):
         add_hypernet(tmp_path, tmp_path / "h.safetensors")
     with pytest.raises(ValueError, match="bias_rank must be in"):
@@ -286,11 +289,7 @@ def test_atoms_file_is_version_3_round_trips_and_the_pack_refuses_it(tmp_path):
     again = load_hypernet(tmp_path / "h.safetensors")
     assert again.config.head == "atoms" and again.config.num_atoms == 5 and again.config.bias_rank == 1
     assert load_hypernet(tmp_path / "ab.safetensors").config.head == "ab"
-    x = torch.randn(2, 2, 5, 32)
-    with torch.no_grad():
-        for m, (a, b) in h(x).items():
-            a2, b2 = again(x)[m]
-            assert torch.equal(a, a2) and torch.equal(b, b2)
+    assert_same_outputs(h, again)
     with pytest.raises(ValueError, match="version 1 only"):
         add_hypernet(tmp_path, tmp_path / "h.safetensors")
     with pytest.raises(ValueError, match="head must be one of"):
