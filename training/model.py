@@ -247,14 +247,14 @@ class Transformer(nn.Module):
         lora = lora or {}
         x = self.model.embed_tokens(input_ids) * c.embedding_scale
         rope = {"full_attention": rope_cos_sin(position_ids, c.head_dim, c.rope_theta)}
-        if segment is not None:
-            masks = {"full_attention": packed_mask(position_ids, segment, None)}
-        else:
-            masks = {"full_attention": attention_mask(attn_mask, past_len, t, None)}
+
+        def mask(window: int | None) -> torch.Tensor:
+            return packed_mask(position_ids, segment, window) if segment is not None else attention_mask(attn_mask, past_len, t, window)
+
+        masks = {"full_attention": mask(None)}
         if c.layer_types and "sliding_attention" in c.layer_types:
             rope["sliding_attention"] = rope_cos_sin(position_ids, c.head_dim, c.rope_local_theta or c.rope_theta)
-            window = c.sliding_window
-            masks["sliding_attention"] = packed_mask(position_ids, segment, window) if segment is not None else attention_mask(attn_mask, past_len, t, window)
+            masks["sliding_attention"] = mask(c.sliding_window)
         presents, hidden = [], []
         for i, layer in enumerate(self.model.layers):
             kind = c.layer_type(i)

@@ -35,7 +35,7 @@ from torch.nn.parallel import DistributedDataParallel
 from .config import add_config_args, config_from_args, step_lr
 from .conversations import encode_conversation, load_tokenizer
 from .export.pack import git_commit, load_pack_model, lora_spec_of
-from .hypernet import HEADS, HypernetConfig, Hypernetwork, compose_slots, save_hypernet
+from .hypernet import HypernetConfig, Hypernetwork, compose_slots, save_hypernet
 from .siblings import SiblingIndex, contrast_term, per_example_ce, rolled, sibling_rows
 from .skill_encoder import encode_skill
 from .disk_cache import cached, cached_list
@@ -332,8 +332,6 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
         raise SystemExit(f"sibling_fraction must be in [0, 1] and sibling_k at least 2, not {cfg.sibling_fraction} and {cfg.sibling_k}")
     if cfg.gen_penalty < 0:
         raise SystemExit(f"gen_penalty must be at least 0, not {cfg.gen_penalty}")
-    if cfg.head not in HEADS:
-        raise SystemExit(f"head must be one of {', '.join(HEADS)}, not {cfg.head!r}")
     device, rank, world = setup(cfg)
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
@@ -347,23 +345,23 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
         p.requires_grad_(False)
     lora = lora_spec_of(manifest)
     tok = load_tokenizer(cfg.pack)
+    layers = parse_layers(cfg.encoder_layers, base.config.num_hidden_layers) or list(manifest["encoder"]["layers"])
+    hcfg = HypernetConfig.for_base(base.config, lora, num_encoder_layers=len(layers),
+                                   encoder_layers=layers if cfg.encoder_layers else None,
+                                   d_model=cfg.d_model, num_heads=cfg.num_heads, mlp_hidden=cfg.mlp_hidden, a_init_std=cfg.a_init_std,
+                                   bias_rank=cfg.bias_rank, head=cfg.head, num_atoms=cfg.num_atoms)
+    try:  # the network checks its options (head, bias_rank, ...) before the skills are encoded
+        net = Hypernetwork(hcfg).to(device)
+    except ValueError as e:
+        raise SystemExit(str(e)) from None
     # Rank 0 computes the skill encodings cache when it is missing; the other ranks wait for it, then load it.
     if rank > 0:
         dist.barrier()
-    layers = parse_layers(cfg.encoder_layers, base.config.num_hidden_layers) or list(manifest["encoder"]["layers"])
     data = Data(cfg, base, manifest, tok, Path(cfg.cache_dir), layers)
     if cfg.sibling_fraction > 0 and not data.siblings.by_family:
         raise SystemExit("sibling_fraction needs a family with two parameter combinations among the train skills (raise max_skills)")
     if rank == 0 and world > 1:
         dist.barrier()
-    hcfg = HypernetConfig.for_base(base.config, lora, num_encoder_layers=len(layers),
-                                   encoder_layers=layers if cfg.encoder_layers else None,
-                                   d_model=cfg.d_model, num_heads=cfg.num_heads, mlp_hidden=cfg.mlp_hidden, a_init_std=cfg.a_init_std,
-                                   bias_rank=cfg.bias_rank, head=cfg.head, num_atoms=cfg.num_atoms)
-    try:
-        net = Hypernetwork(hcfg).to(device)
-    except ValueError as e:
-        raise SystemExit(str(e)) from None
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     step, log = 0, []
     ckpt = out / "ckpt.pt"

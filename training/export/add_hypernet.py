@@ -18,7 +18,7 @@ HYPERNET_FILE = "hypernet.safetensors"
 def add_hypernet(pack: Path, hypernet: Path) -> dict:
     net = load_hypernet(hypernet)  # refuses a file of another format before it enters the pack
     if net.config.format_version != 1:
-        raise ValueError(f"{hypernet}: a version {net.config.format_version} hypernetwork (bias_rank {net.config.bias_rank}); "
+        raise ValueError(f"{hypernet}: a version {net.config.format_version} hypernetwork (head {net.config.head}, bias_rank {net.config.bias_rank}); "
                          "the app reads version 1 only, so it cannot go into a pack yet")
     manifest = json.loads((pack / "manifest.json").read_text())
     if net.config.reads_layers(manifest) != list(manifest["encoder"]["layers"]):
