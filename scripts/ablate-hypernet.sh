@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# #23 ablations at equal training time: the same hypernetwork recipe with one part added at a time, 3 seeds each,
+# #23 ablations at equal CPU time (--clock cpu: a run paused or sharing the CPU still gets its minutes): the same hypernetwork recipe with one part added at a time, 3 seeds each,
 # then the skill benchmark over the seeds (training.bench_skills, conditions base/icl/adapter/adapter_icl/shuffled/
 # accumulate_3). One run after another (two trainings at once slow both on a CPU).
 #   scripts/ablate-hypernet.sh MINUTES [VARIANT ...]        (default: every variant)
@@ -40,11 +40,11 @@ for v in "${variants[@]}"; do
     rm -rf "$dir"  # a fresh run: resuming one would train it MINUTES more on a restarted schedule
     # shellcheck disable=SC2086
     $py -m training.train_hypernet --config "$config" --pack "$pack" --device "$device" --seed "$s" --out "$dir" \
-      --max_steps 1000000 --max_minutes "$minutes" ${args[$v]} >"$dir.log" 2>&1 || { tail -5 "$dir.log" >&2; exit 1; }
+      --max_steps 1000000 --max_minutes "$minutes" --clock cpu ${args[$v]} >"$dir.log" 2>&1 || { tail -5 "$dir.log" >&2; exit 1; }
     tail -n 2 "$dir.log"
     files+=("$dir/hypernet.safetensors")
   done
-  cmd="scripts/ablate-hypernet.sh $minutes $v (train_hypernet --config $config ${args[$v]} --max_minutes $minutes; seeds $seeds)"
+  cmd="scripts/ablate-hypernet.sh $minutes $v (train_hypernet --config $config ${args[$v]} --max_minutes $minutes --clock cpu; seeds $seeds; limit $limit)"
   $py -m training.bench_skills --pack "$pack" --hypernets "${files[@]}" --testset "$testset" --limit "$limit" \
     --command "$cmd" --out "$results/ablate-$name-$v.json"
 done

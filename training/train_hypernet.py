@@ -91,6 +91,9 @@ class TrainConfig:
     # Base layers whose hidden states the hypernetwork reads, comma-separated ("3,6"); "": the pack's encoder layers.
     # Earlier layers make adapters cheaper to make (encoding stops after the last of them).
     encoder_layers: str = ""
+    # What max_minutes counts: "wall", the wall clock; "cpu", this process's CPU time over `threads`, so a run paused or
+    # sharing the CPU with other work still gets its full budget (equal-CPU-time ablations).
+    clock: str = "wall"
     checkpoint_minutes: float = 5.0
     log_every: int = 20
     max_skills: int = 0  # 0: all train skills
@@ -382,7 +385,10 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
     # Only the hypernetwork trains, so only it is wrapped: DDP averages its gradients across ranks in backward().
     model = DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None) if world > 1 else net
     pad_id = tok.pad_token_id if tok.pad_token_id is not None else 0
-    t_start, t_ckpt = time.time(), time.time()
+    if cfg.clock not in ("wall", "cpu"):
+        raise ValueError(f"clock must be 'wall' or 'cpu', not {cfg.clock!r}")
+    now = time.time if cfg.clock == "wall" else (lambda: time.process_time() / max(1, cfg.threads))
+    t_start, t_ckpt = now(), time.time()
     anchor = torch.tensor(0.0)  # last anchor term computed (it runs every anchor_every steps)
     kl = torch.tensor(0.0)
     contrast, gap = torch.tensor(0.0), torch.tensor(0.0)
@@ -395,9 +401,9 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
         (out / "ckpt.tmp").replace(ckpt)
 
     net.train()
-    while step < cfg.max_steps and agree((time.time() - t_start) / 60 < cfg.max_minutes, device, world):
+    while step < cfg.max_steps and agree((now() - t_start) / 60 < cfg.max_minutes, device, world):
         for g in opt.param_groups:
-            g["lr"] = step_lr(step, cfg, rank0_value((time.time() - t_start) / 60, device, world))
+            g["lr"] = step_lr(step, cfg, rank0_value((now() - t_start) / 60, device, world))
         groups, sib = sibling_rows(data.siblings, data.params, rng, cfg.sibling_k, round(cfg.batch_size * cfg.sibling_fraction),
                                    lambda m: tuple(x[: cfg.max_seq] for x in encode_conversation(tok, m)))
         picked = draw(data, rng, max(0, cfg.batch_size - len(sib)))
@@ -463,7 +469,7 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
                             **({"contrast": round(contrast_mean, 4), "sibling_gap": round(gap_mean, 4)} if cfg.sibling_fraction > 0 else {}),
                             **({"gen_size": float(f"{gen_mean:.4g}")} if cfg.bias_rank or cfg.gen_penalty > 0 else {}),
                             "lr": opt.param_groups[0]["lr"],
-                            "elapsed_s": round(trained_s + time.time() - t_start, 1)})
+                            "elapsed_s": round(trained_s + now() - t_start, 1)})
                 say(json.dumps(log[-1]))
         if rank == 0 and (time.time() - t_ckpt) / 60 > cfg.checkpoint_minutes:
             save()

@@ -138,3 +138,33 @@ def test_resume_refuses_a_checkpoint_made_with_other_shaping_options(tmp_path):
     run(tmp_path, 5, ["--cache_dir", str(tmp_path / "cache")])
     with pytest.raises(AssertionError, match="trained with other bias_rank"):
         run(tmp_path, 10, ["--cache_dir", str(tmp_path / "cache"), "--bias_rank", "1"])
+
+
+def test_cpu_clock_gives_a_paused_run_its_whole_budget(tmp_path):
+    """--clock cpu counts the process's CPU time: a run stopped (SIGSTOP) for longer than its budget goes on after."""
+    import signal
+    import time
+
+    cmd = [sys.executable, "-m", "training.train_hypernet", "--pack", "public/models/tiny-random", "--out", str(tmp_path),
+           "--max_skills", "12", "--max_steps", "100000", "--chunk_tokens", "128", "--d_model", "32", "--mlp_hidden", "64",
+           "--batch_size", "4", "--log_every", "5", "--warmup_steps", "2", "--threads", "1", "--checkpoint_minutes", "100",
+           "--max_minutes", "0.04", "--clock", "cpu"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    lines = []
+    for line in proc.stdout:
+        if line.startswith("{"):
+            lines.append(json.loads(line))
+            if len(lines) == 1:
+                proc.send_signal(signal.SIGSTOP)
+                time.sleep(4)  # longer than the 2.4 s budget: a wall clock would end the run at its next step
+                proc.send_signal(signal.SIGCONT)
+    assert proc.wait(timeout=600) == 0
+    assert len(lines) >= 4, lines
+    assert lines[-1]["elapsed_s"] < 4, lines[-1]  # CPU seconds, not the wall time with the pause
+
+
+def test_an_unknown_clock_is_refused(tmp_path):
+    import pytest
+
+    with pytest.raises(AssertionError, match="clock must be"):
+        run(tmp_path, 5, ["--clock", "gpu", "--cache_dir", str(tmp_path / "cache")])
