@@ -120,8 +120,27 @@ test('the chat survives a reload, per pack; Clear can be undone, and a cleared c
   const texts = () => page.locator('.turn .content').allTextContents();
   const before = await texts();
   expect(before).toHaveLength(4);
+  // What IndexedDB holds for the pack (its turns' texts), read in the page.
+  const savedTexts = () =>
+    page.evaluate(
+      () =>
+        new Promise<string[] | null>((resolve, reject) => {
+          const open = indexedDB.open('parametric-skills-chat');
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const get = open.result.transaction('chats').objectStore('chats').get('tiny-random');
+            get.onsuccess = () => {
+              open.result.close();
+              resolve(get.result ? get.result.turns.map((t: { content: string }) => t.content) : null);
+            };
+          };
+        }),
+    );
+  // The answer is saved once it is done (a reload in the same instant may keep the question only).
+  await expect.poll(savedTexts).toEqual(before);
   await page.reload();
   await expect(page.getByTestId('pack-ready')).toBeVisible();
+  await expect(page.getByTestId('history-note')).toHaveCount(0);
   expect(await texts()).toEqual(before);
   await expect(page.getByTestId('turn-assistant').first().getByTestId('turn-stats')).toContainText('8 tokens');
 

@@ -34,6 +34,9 @@ export function liveCounter(): { tick(): LiveCount } {
 }
 
 /** What the user is told when the chat cannot be saved or read back. */
+/** The pause before the second try at reading a pack's saved chat. */
+const HISTORY_RETRY_MS = 250;
+
 function historyMessage(e: unknown): string {
   if (e instanceof StorageError && e.problem === 'unavailable') {
     return 'This browser does not let the page save data (a private window, or site storage switched off): the chat lasts until the page is closed.';
@@ -73,6 +76,8 @@ export function createContext(set: StoreContext['set'], get: StoreContext['get']
   const history: ChatHistory = options.history ?? createIndexedDbHistory();
   /** The pack whose conversation `turns` holds; loading another pack swaps in that pack's saved chat. */
   let historyPack: string | null = null;
+  /** The pack's saved chat could not be read: it is left alone rather than replaced by what the page holds. */
+  let historyUnread = false;
   const ctx: StoreContext = {
     set,
     get,
@@ -84,7 +89,8 @@ export function createContext(set: StoreContext['set'], get: StoreContext['get']
     compareStopped: false,
     /** Save the conversation of the loaded pack; a failure is said once under the chat and loses nothing on the page. */
     async saveHistory(turns: readonly ChatTurn[] = get().turns) {
-      if (!historyPack) return;
+      // A saved chat that could not be read is never overwritten by the page's (it may hold more than the page).
+      if (!historyPack || historyUnread) return;
       try {
         await history.save(historyPack, turns);
         if (get().historyNote) set({ historyNote: null });
@@ -96,12 +102,19 @@ export function createContext(set: StoreContext['set'], get: StoreContext['get']
     async loadHistory(packId: string) {
       if (historyPack === packId) return;
       historyPack = packId;
+      historyUnread = false;
       let saved: ChatTurn[] = [];
       try {
-        saved = await history.load(packId);
+        // A second try after a moment: a busy browser can fail a read that then succeeds.
+        saved = await history.load(packId).catch(async () => {
+          await new Promise((r) => setTimeout(r, HISTORY_RETRY_MS));
+          return history.load(packId);
+        });
         set({ historyNote: null });
       } catch (e) {
-        set({ historyNote: historyMessage(e) });
+        const unavailable = e instanceof StorageError && e.problem === 'unavailable';
+        historyUnread = !unavailable;
+        set({ historyNote: unavailable ? historyMessage(e) : `The saved chat could not be read (${historyMessage(e)}); it is kept as it is, and this chat is not saved over it.` });
       }
       ctx.nextTurnId = Math.max(ctx.nextTurnId, ...saved.map((t) => t.id + 1));
       set({ turns: saved, clearedTurns: null });

@@ -414,6 +414,27 @@ describe('chat basics in the store', () => {
     expect(store.getState().turns).toHaveLength(2);
   });
 
+  it('a saved chat that fails to load is tried again, and one that cannot be read is never saved over', async () => {
+    const saved = createMemoryHistory();
+    await saved.save(tinyRandom.id, [{ id: 1, role: 'user', content: 'old question' }]);
+    let failures = 1;
+    const flaky: ChatHistory = {
+      load: async (id) => (failures-- > 0 ? Promise.reject(new StorageError('failed', 'Reading the chat history failed.')) : saved.load(id)),
+      save: (id, turns) => saved.save(id, turns),
+    };
+    const once = await openApp(createMemoryLibrary(), { ...quiet(), history: flaky });
+    expect(once.store.getState().turns.map((t) => t.content)).toEqual(['old question']);
+    expect(once.store.getState().historyNote).toBeNull();
+
+    failures = 2;
+    const { store } = await openApp(createMemoryLibrary(), { ...quiet(), history: flaky });
+    expect(store.getState().turns).toEqual([]);
+    expect(store.getState().historyNote).toMatch(/The saved chat could not be read \(Reading the chat history failed.\); it is kept as it is/);
+    await store.getState().send('new question');
+    expect(store.getState().turns).toHaveLength(2);
+    expect((await saved.load(tinyRandom.id)).map((t) => t.content)).toEqual(['old question']);
+  });
+
   it('regenerate replaces the last answer, asked from the same conversation', async () => {
     const { store, e } = await openApp(createMemoryLibrary(), quiet());
     await store.getState().send('hi');
