@@ -18,6 +18,28 @@ describe('cpu kernels', () => {
     close(cpu.linear(x, w, null, 'gelu_tanh').data, [-2, 3, -2, 7.5].map((v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)))));
   });
 
+  it('linear gives each output the plain dot product, in every blocked and leftover row and column', () => {
+    // 9 rows (two blocks of 4 and one left over) x 5 outputs (two pairs and one left over) x depth 13.
+    let seed = 1;
+    const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
+    const [rows, cols, depth] = [9, 5, 13];
+    const x = cpu.matrix(Float32Array.from({ length: rows * depth }, rand), rows, depth);
+    const w = cpu.matrix(Float32Array.from({ length: cols * depth }, rand), cols, depth);
+    const bias = Float32Array.from({ length: cols }, rand);
+    const want: number[] = [];
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        let acc = bias[c];
+        for (let k = 0; k < depth; k++) acc += x.data[r * depth + k] * w.data[c * depth + k];
+        want.push(Math.fround(acc));
+      }
+    }
+    // Same sums in the same order: equal to the last bit.
+    expect(Array.from(cpu.linear(x, w, bias).data)).toEqual(want);
+    const gelu = Array.from(cpu.linear(x, w, bias, 'gelu_tanh').data);
+    gelu.forEach((g, i) => expect(Math.abs(g - 0.5 * want[i] * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (want[i] + 0.044715 * want[i] ** 3))))).toBeLessThan(1e-6));
+  });
+
   it('gelu_tanh equals PyTorch gelu(approximate="tanh")', () => {
     // torch.nn.functional.gelu(torch.tensor([...], dtype=torch.float64), approximate="tanh")
     close(cpu.geluTanh(f32([-12, -3, -0.5, 0, 0.5, 1, 3, 12])), [-0, -0.0036373921, -0.1542859902, 0, 0.3457140098, 0.8411919906, 2.9963626079, 12]);
