@@ -53,3 +53,25 @@ for (const pack of ['tiny-random', 'tiny-random-q8', 'tiny-random-q4', 'tiny-gem
     expect(maxAbsDiff(ort.hiddenWithAdapter, ort.hidden)).toBe(0);
   });
 }
+
+// Encoding a skill stops after the last encoder layer (no later layers, final norm, LM head or sampling): its states
+// must equal the full plan's capture, over two prefill chunks through the cache, also where the encoder layers end
+// early (layers 1-2 of 3 skipped), and it must leave no cache that a chat could continue.
+for (const [pack, encoderLayers] of [['tiny-random', [0, 1]], ['tiny-gemma3-q8', [0]], ['tiny-qwen2-q4', [0, 1]]] as const) {
+  test(`WGSL encode-only forward equals the full plan's capture on ${pack}, encoder layers [${encoderLayers}]`, async ({ page }) => {
+    await page.goto('/kernels.html');
+    await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
+    const skillIds = Array.from({ length: 45 }, (_, i) => (i * 37 + 11) % 500);
+    const r = await page.evaluate((a) => (window as any).kernels.decoderEncode(a), { pack, encoderLayers: [...encoderLayers], skillIds, promptIds: fixture.inputIds });
+    expect(r.full.length).toBeGreaterThan(0);
+    expect(r.full.length % (encoderLayers.length * skillIds.length)).toBe(0);
+    expect(r.full.some((v: number) => v !== 0)).toBe(true);
+    // The same dispatches up to the capture, in the same order: equal to the bit.
+    expect(r.encoded).toEqual(r.full);
+    expect(r.fullToken).toBeGreaterThanOrEqual(0);
+    expect(r.encodedToken).toBe(-1);
+    expect(r.encodedLogits).toBeNull();
+    expect(r.continued).toMatch(/45 cached positions asked, the cache holds 0/);
+    expect(maxAbsDiff(r.afterLogits, r.freshLogits)).toBe(0);
+  });
+}

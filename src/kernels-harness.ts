@@ -17,6 +17,11 @@ import {
   ropeProgram,
 } from './kernels/decode/programs';
 import { HypernetGpu, loadHypernet, type EncoderShape, type HypernetFile } from './model/hypernet';
+import { GpuDecoder } from './kernels/decode/decoder';
+import { fileOfRole } from './model/config';
+import { fetchManifest } from './model/pack';
+import { decoderSpec, decoderWeights } from './model/wgsl-model';
+import { parseSafetensors } from './formats/safetensors';
 
 /** The decoder's kernels by name, each made from its compile-time form. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -187,6 +192,39 @@ const kernels = {
     for (const b of [...inputs, ...outputs, ...staging]) b.destroy();
     dispatch.uniforms?.destroy();
     return result;
+  },
+
+  /**
+   * The WGSL decoder of a pack, read with `encoderLayers` as its encoder layers: the skill's states captured by the
+   * full plan (every layer, LM head and token) and by the encode-only plan, the prompt's logits on a fresh decoder
+   * and after an encode-only forward, and what a forward that would continue the cache after one says.
+   */
+  async decoderEncode(a: { pack: string; encoderLayers: number[]; skillIds: number[]; promptIds: number[] }) {
+    const base = `/models/${a.pack}/`;
+    const m = await fetchManifest(base);
+    const name = fileOfRole(m, 'weights').name;
+    const bytes = new Uint8Array(await (await fetch(base + name)).arrayBuffer());
+    const spec = { ...decoderSpec(m), encoderLayers: a.encoderLayers };
+    const decoder = new GpuDecoder(await gpu(), spec, decoderWeights(m, parseSafetensors(bytes, name), bytes));
+    try {
+      // Encode-only first, on capture buffers no other forward has written.
+      const fresh = await decoder.forward(a.promptIds, 0, { logits: true });
+      const encoded = await decoder.forward(a.skillIds, 0, { capture: true, encodeOnly: true });
+      let continued = 'no error';
+      try {
+        await decoder.forward(a.promptIds, a.skillIds.length, { logits: true });
+      } catch (e) {
+        continued = (e as Error).message;
+      }
+      const after = await decoder.forward(a.promptIds, 0, { logits: true });
+      const full = await decoder.forward(a.skillIds, 0, { capture: true });
+      return {
+        full: plain(full.hidden!), fullToken: full.token, encoded: plain(encoded.hidden!), encodedToken: encoded.token, encodedLogits: encoded.logits,
+        freshLogits: plain(fresh.logits!), afterLogits: plain(after.logits!), continued,
+      };
+    } finally {
+      decoder.dispose();
+    }
   },
 
   async hypernetRun(hidden: number[], shape: EncoderShape) {

@@ -14,7 +14,11 @@ import type { LoadedPack } from './pack';
 export interface ForwardOptions {
   /** Read back the last position's logits. */
   logits?: boolean;
-  /** Read back the hidden states after the pack's encoder layers, [E, T, H], of the base model (the bound LoRA plays no part). */
+  /**
+   * Read back the hidden states after the pack's encoder layers, [E, T, H], of the base model (the bound LoRA plays no
+   * part). Only for that: a backend may stop after the last encoder layer (our WGSL decoder does: no logits, and the
+   * next sequence starts at position 0).
+   */
   captureHidden?: boolean;
   /** Where the backend samples on its device (samplesOnDevice): choose the next token there, greedy at temperature 0. */
   sample?: { temperature: number; seed: number };

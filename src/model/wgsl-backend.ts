@@ -73,6 +73,8 @@ export class WgslBackend implements ForwardBackend {
       const out = await decoder.forward(ids, pastLength, {
         logits: options.logits,
         capture: options.captureHidden,
+        // Encoding stops after the last encoder layer; the cache then counts as empty.
+        encodeOnly: options.captureHidden,
         temperature: options.sample?.temperature,
         seed: options.sample?.seed,
       });

@@ -63,6 +63,8 @@ export interface ForwardOptions {
   logits?: boolean;
   /** Return the hidden states after the encoder layers for every row, [E, T, H], of the base model (no LoRA). */
   capture?: boolean;
+  /** With capture: the plan only up to its last capture copy, after the last encoder layer (token -1, no logits; cache left empty). */
+  encodeOnly?: boolean;
   /** 0: greedy; otherwise a GPU draw from softmax(logits / temperature) with this 32-bit seed. */
   temperature?: number;
   seed?: number;
@@ -109,6 +111,8 @@ export class GpuDecoder {
   private readonly staging: { token: GPUBuffer; logits: GPUBuffer; capture: GPUBuffer };
   private readonly argmaxGroups: number;
   private lost: string | null = null;
+  /** Positions the KV cache holds in every layer (`past` while a forward runs, 0 after encode-only): a forward starts at most here. */
+  private held = 0;
 
   /** Why the GPU device was lost, or null while it is fine. */
   get lostReason(): string | null {
@@ -366,14 +370,17 @@ export class GpuDecoder {
     if (this.lost) throw new KernelError(`WGSL engine: the GPU device was lost (${this.lost})`);
     if (ids.length === 0) throw new KernelError('WGSL engine: no tokens to run');
     if (past + ids.length > this.maxContext) throw new KernelError(`WGSL engine: ${past + ids.length} positions exceed the cache of ${this.maxContext}`);
+    if (past > this.held) throw new KernelError(`WGSL engine: ${past} cached positions asked, the cache holds ${this.held}`);
+    const encodeOnly = options.capture === true && options.encodeOnly === true && this.spec.encoderLayers.length > 0;
     const a = this.spec.architecture;
     const layers = this.spec.encoderLayers.length;
     const hidden = options.capture ? new Float32Array(layers * ids.length * a.hiddenSize) : null;
     const result: ForwardResult = { token: -1, logits: null, hidden };
     const queue = this.ctx.device.queue;
+    this.held = encodeOnly ? 0 : past;
     for (let start = 0; start < ids.length; start += PREFILL_ROWS) {
       const chunk = ids.slice(start, start + PREFILL_ROWS);
-      const isLast = start + PREFILL_ROWS >= ids.length;
+      const readsToken = !encodeOnly && start + PREFILL_ROWS >= ids.length;
       const counters = new Uint32Array(4);
       counters[0] = chunk.length;
       counters[1] = past + start;
@@ -384,11 +391,12 @@ export class GpuDecoder {
       const encoder = this.ctx.device.createCommandEncoder({ label: 'decoder.step' });
       // Encoder states come from the base model: active adapters must not change the adapter a skill gives.
       const lora = this.loraActive && !options.capture;
-      this.encodePlan(encoder, this.plan(ids.length === 1 && !options.capture ? 1 : PREFILL_ROWS, lora), options.capture === true);
+      const plan = this.plan(ids.length === 1 && !options.capture ? 1 : PREFILL_ROWS, lora);
+      this.encodePlan(encoder, encodeOnly ? plan.slice(0, plan.findLastIndex((item) => 'copy' in item) + 1) : plan, options.capture === true);
       const reads: [GPUBuffer, GPUBuffer, number][] = [];
       if (options.capture) reads.push([this.act.capture, this.staging.capture, layers * PREFILL_ROWS * a.hiddenSize * 4]);
-      if (isLast) reads.push([this.act.token, this.staging.token, 4]);
-      if (isLast && options.logits) reads.push([this.act.logits, this.staging.logits, a.vocabSize * 4]);
+      if (readsToken) reads.push([this.act.token, this.staging.token, 4]);
+      if (readsToken && options.logits) reads.push([this.act.logits, this.staging.logits, a.vocabSize * 4]);
       for (const [from, to, bytes] of reads) encoder.copyBufferToBuffer(from, 0, to, 0, bytes);
       queue.submit([encoder.finish()]);
       const got = await Promise.all(
@@ -406,12 +414,13 @@ export class GpuDecoder {
           hidden!.set(rows.subarray(e * PREFILL_ROWS * a.hiddenSize, (e * PREFILL_ROWS + chunk.length) * a.hiddenSize), (e * ids.length + start) * a.hiddenSize);
         }
       }
-      if (isLast) {
+      if (readsToken) {
         result.token = new Uint32Array(got.shift()!)[0];
         if (options.logits) result.logits = new Float32Array(got.shift()!);
       }
     }
     if (this.lost) throw new KernelError(`WGSL engine: the GPU device was lost (${this.lost})`);
+    if (!encodeOnly) this.held = past + ids.length;
     return result;
   }
 
