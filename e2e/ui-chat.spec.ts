@@ -126,9 +126,12 @@ test('the chat survives a reload, per pack; Clear can be undone, and a cleared c
       () =>
         new Promise<string[] | null>((resolve, reject) => {
           const open = indexedDB.open('parametric-skills-chat');
+          // Never create the app's database here: a missing one is a failure, not an empty store.
+          open.onupgradeneeded = () => open.transaction?.abort();
           open.onerror = () => reject(open.error);
           open.onsuccess = () => {
             const get = open.result.transaction('chats').objectStore('chats').get('tiny-random');
+            get.onerror = () => reject(get.error);
             get.onsuccess = () => {
               open.result.close();
               resolve(get.result ? get.result.turns.map((t: { content: string }) => t.content) : null);

@@ -102,8 +102,10 @@ class TrainConfig:
     cache_dir: str = "training/cache"  # skill encodings
 
 
-# Options that shape the network or what it reads: a checkpoint made with others cannot be resumed.
-SHAPING = ("pack", "d_model", "num_heads", "mlp_hidden", "bias_rank", "head", "num_atoms", "encoder_layers", "max_skills", "chunk_tokens")
+# Options that shape the network or what it reads, and the clock its logged seconds count: a checkpoint made with
+# others cannot be resumed.
+SHAPING = ("pack", "d_model", "num_heads", "mlp_hidden", "bias_rank", "head", "num_atoms", "encoder_layers", "max_skills", "chunk_tokens",
+           "clock")
 
 
 def is_main() -> bool:
@@ -329,6 +331,8 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
     cfg = config_from_args(TrainConfig, ap.parse_args(argv))
     if cfg.teacher_gate not in ("correct", "all"):
         raise SystemExit(f"teacher_gate must be 'correct' or 'all', not {cfg.teacher_gate!r}")
+    if cfg.clock not in ("wall", "cpu") or (cfg.clock == "cpu" and cfg.device != "cpu"):
+        raise SystemExit(f"clock must be 'wall', or 'cpu' on the CPU (it does not count GPU time), not {cfg.clock!r} on {cfg.device}")
     if not cfg.decisive_weight > 0:
         raise SystemExit(f"decisive_weight must be above 0, not {cfg.decisive_weight}")
     if not 0 <= cfg.sibling_fraction <= 1 or cfg.sibling_k < 2:
@@ -385,8 +389,6 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
     # Only the hypernetwork trains, so only it is wrapped: DDP averages its gradients across ranks in backward().
     model = DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None) if world > 1 else net
     pad_id = tok.pad_token_id if tok.pad_token_id is not None else 0
-    if cfg.clock not in ("wall", "cpu"):
-        raise ValueError(f"clock must be 'wall' or 'cpu', not {cfg.clock!r}")
     now = time.time if cfg.clock == "wall" else (lambda: time.process_time() / max(1, cfg.threads))
     t_start, t_ckpt = now(), time.time()
     anchor = torch.tensor(0.0)  # last anchor term computed (it runs every anchor_every steps)

@@ -33,10 +33,11 @@ export function liveCounter(): { tick(): LiveCount } {
   };
 }
 
-/** What the user is told when the chat cannot be saved or read back. */
 /** The pause before the second try at reading a pack's saved chat. */
 const HISTORY_RETRY_MS = 250;
+const UNREAD_NOTE = 'Messages sent now are not saved over it: it is read again with each message, and comes back above them once it can be.';
 
+/** What the user is told when the chat cannot be saved or read back. */
 function historyMessage(e: unknown): string {
   if (e instanceof StorageError && e.problem === 'unavailable') {
     return 'This browser does not let the page save data (a private window, or site storage switched off): the chat lasts until the page is closed.';
@@ -78,6 +79,26 @@ export function createContext(set: StoreContext['set'], get: StoreContext['get']
   let historyPack: string | null = null;
   /** The pack's saved chat could not be read: it is left alone rather than replaced by what the page holds. */
   let historyUnread = false;
+  let recovery: Promise<ChatTurn[] | null> | null = null;
+  /** Read the unread saved chat again: its turns (renumbered, put back ahead of the page's), or null while it still fails. */
+  const recoverHistory = (): Promise<ChatTurn[] | null> => {
+    recovery ??= (async () => {
+      const pack = historyPack;
+      try {
+        const saved = pack === null ? [] : await history.load(pack);
+        if (pack === null || pack !== historyPack || !historyUnread) return null;
+        const back = saved.map((t) => ({ ...t, id: ctx.nextTurnId++ }));
+        historyUnread = false;
+        set({ turns: [...back, ...get().turns], historyNote: null });
+        return back;
+      } catch {
+        return null;
+      } finally {
+        recovery = null;
+      }
+    })();
+    return recovery;
+  };
   const ctx: StoreContext = {
     set,
     get,
@@ -89,8 +110,14 @@ export function createContext(set: StoreContext['set'], get: StoreContext['get']
     compareStopped: false,
     /** Save the conversation of the loaded pack; a failure is said once under the chat and loses nothing on the page. */
     async saveHistory(turns: readonly ChatTurn[] = get().turns) {
-      // A saved chat that could not be read is never overwritten by the page's (it may hold more than the page).
-      if (!historyPack || historyUnread) return;
+      if (!historyPack) return;
+      // A saved chat that could not be read is never written over: it is read again first, and what it holds comes
+      // back ahead of this visit's messages.
+      if (historyUnread) {
+        const back = await recoverHistory();
+        if (!back) return;
+        if (back.length > 0 && turns[0]?.id !== back[0].id) turns = [...back, ...turns];
+      }
       try {
         await history.save(historyPack, turns);
         if (get().historyNote) set({ historyNote: null });
@@ -106,15 +133,15 @@ export function createContext(set: StoreContext['set'], get: StoreContext['get']
       let saved: ChatTurn[] = [];
       try {
         // A second try after a moment: a busy browser can fail a read that then succeeds.
-        saved = await history.load(packId).catch(async () => {
+        saved = await history.load(packId).catch(async (e: unknown) => {
+          if (!(e instanceof StorageError && e.problem === 'failed')) throw e; // no storage at all: a retry cannot help
           await new Promise((r) => setTimeout(r, HISTORY_RETRY_MS));
           return history.load(packId);
         });
         set({ historyNote: null });
       } catch (e) {
-        const unavailable = e instanceof StorageError && e.problem === 'unavailable';
-        historyUnread = !unavailable;
-        set({ historyNote: unavailable ? historyMessage(e) : `The saved chat could not be read (${historyMessage(e)}); it is kept as it is, and this chat is not saved over it.` });
+        historyUnread = e instanceof StorageError && e.problem === 'failed';
+        set({ historyNote: historyUnread ? `${historyMessage(e)} ${UNREAD_NOTE}` : historyMessage(e) });
       }
       ctx.nextTurnId = Math.max(ctx.nextTurnId, ...saved.map((t) => t.id + 1));
       set({ turns: saved, clearedTurns: null });

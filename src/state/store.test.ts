@@ -426,13 +426,35 @@ describe('chat basics in the store', () => {
     expect(once.store.getState().turns.map((t) => t.content)).toEqual(['old question']);
     expect(once.store.getState().historyNote).toBeNull();
 
-    failures = 2;
+    failures = 100;
     const { store } = await openApp(createMemoryLibrary(), { ...quiet(), history: flaky });
     expect(store.getState().turns).toEqual([]);
-    expect(store.getState().historyNote).toMatch(/The saved chat could not be read \(Reading the chat history failed.\); it is kept as it is/);
+    expect(store.getState().historyNote).toMatch(/^Reading the chat history failed. Messages sent now are not saved over it/);
     await store.getState().send('new question');
     expect(store.getState().turns).toHaveLength(2);
     expect((await saved.load(tinyRandom.id)).map((t) => t.content)).toEqual(['old question']);
+    // Readable again: the saved chat comes back ahead of this visit's, and everything is saved.
+    failures = 0;
+    await store.getState().send('next question');
+    const all = ['old question', 'new question', 'Hello', 'next question', 'Hello'];
+    expect(store.getState().turns.map((t) => t.content)).toEqual(all);
+    expect(new Set(store.getState().turns.map((t) => t.id)).size).toBe(5);
+    expect((await saved.load(tinyRandom.id)).map((t) => t.content)).toEqual(all);
+    expect(store.getState().historyNote).toBeNull();
+  });
+
+  it('no storage at all is said at once, without a second try', async () => {
+    let reads = 0;
+    const none: ChatHistory = {
+      load: async () => {
+        reads++;
+        return Promise.reject(new StorageError('unavailable', 'no storage here'));
+      },
+      save: async () => Promise.reject(new StorageError('unavailable', 'no storage here')),
+    };
+    const { store } = await openApp(createMemoryLibrary(), { ...quiet(), history: none });
+    expect(reads).toBe(1);
+    expect(store.getState().historyNote).toMatch(/does not let the page save data/);
   });
 
   it('regenerate replaces the last answer, asked from the same conversation', async () => {
