@@ -5,7 +5,9 @@
 #   scripts/ablate-hypernet.sh MINUTES [VARIANT ...]        (default: every variant)
 # Env: PACK (default public/models/small-skills), CONFIG (training/configs/hypernet-small.json), DEVICE (cpu|cuda),
 # SEEDS ("0 1 2"), LIMIT (cases per split for the benchmark; 0 = all), TESTSET (training/data/testset-v2.jsonl),
-# RUNS (training/runs/ablate), RESULTS (bench/results). Each variant writes RESULTS/ablate-<pack>-<variant>.json.
+# RUNS (training/runs/ablate), RESULTS (bench/results), FAMILIES_FROM (a JSONL whose families alone are trained on and
+# scored; for small-skills, whose base knows testset-v1's families only, it defaults to training/data/testset-v1.jsonl).
+# Each variant writes RESULTS/ablate-<pack>-<variant>.json.
 set -euo pipefail
 minutes=${1:?usage: scripts/ablate-hypernet.sh MINUTES [VARIANT ...]}
 shift
@@ -18,6 +20,12 @@ testset=${TESTSET:-training/data/testset-v2.jsonl}
 runs=${RUNS:-training/runs/ablate}
 results=${RESULTS:-bench/results}
 py=${PYTHON:-scripts/python.sh}
+name=$(basename "$pack")
+if [ "$name" = small-skills ]; then families_from=${FAMILIES_FROM-training/data/testset-v1.jsonl}; else families_from=${FAMILIES_FROM:-}; fi
+clock=wall
+[ "$device" != cpu ] || clock=cpu  # CPU seconds: a run paused or sharing the CPU still gets its minutes
+fam=()
+[ -z "$families_from" ] || fam=(--families_from "$families_from")
 
 declare -A args=(
   [plain]=""
@@ -31,7 +39,6 @@ variants=("$@")
 for v in "${variants[@]}"; do
   [ -n "${args[$v]+set}" ] || { echo "unknown variant '$v' (plain siblings contrast bias atoms)" >&2; exit 2; }
 done
-name=$(basename "$pack")
 mkdir -p "$runs" "$results"
 for v in "${variants[@]}"; do
   files=()
@@ -40,11 +47,11 @@ for v in "${variants[@]}"; do
     rm -rf "$dir"  # a fresh run: resuming one would train it MINUTES more on a restarted schedule
     # shellcheck disable=SC2086
     $py -m training.train_hypernet --config "$config" --pack "$pack" --device "$device" --seed "$s" --out "$dir" \
-      --max_steps 1000000 --max_minutes "$minutes" --clock cpu ${args[$v]} >"$dir.log" 2>&1 || { tail -5 "$dir.log" >&2; exit 1; }
+      --max_steps 1000000 --max_minutes "$minutes" --clock "$clock" "${fam[@]}" ${args[$v]} >"$dir.log" 2>&1 || { tail -5 "$dir.log" >&2; exit 1; }
     tail -n 2 "$dir.log"
     files+=("$dir/hypernet.safetensors")
   done
-  cmd="scripts/ablate-hypernet.sh $minutes $v (train_hypernet --config $config ${args[$v]} --max_minutes $minutes --clock cpu; seeds $seeds; limit $limit)"
-  $py -m training.bench_skills --pack "$pack" --hypernets "${files[@]}" --testset "$testset" --limit "$limit" \
+  cmd="scripts/ablate-hypernet.sh $minutes $v (train_hypernet --config $config ${args[$v]} --max_minutes $minutes --clock $clock ${fam[*]}; seeds $seeds; limit $limit)"
+  $py -m training.bench_skills --pack "$pack" --hypernets "${files[@]}" --testset "$testset" --limit "$limit" "${fam[@]}" \
     --command "$cmd" --out "$results/ablate-$name-$v.json"
 done

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from .cases import load_cases
+from .cases import families_in, load_cases
 from .conversations import load_tokenizer, with_skill
 from .export.pack import git_commit
 from .hypernet import Hypernetwork, compose_slots, load_hypernet
@@ -176,6 +176,8 @@ def main() -> None:
     ap.add_argument("--testset", type=Path, default=Path("training/data/testset-v1.jsonl"))
     ap.add_argument("--skills", type=Path, default=None)
     ap.add_argument("--limit", type=int, default=0, help="cases per split (0: all)")
+    ap.add_argument("--families_from", type=Path, default=None, metavar="JSONL",
+                    help="only cases of the families named in this file (e.g. those the pack's base was trained on)")
     ap.add_argument("--max_new_tokens", type=int, default=48)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
@@ -193,7 +195,10 @@ def main() -> None:
         raise SystemExit(f"--over_context is a multiple of the context, at least 1 (got {args.over_context})")
     torch.set_num_threads(args.threads)
     t0 = time.time()
-    cases = load_cases(args.testset, args.limit, args.seed, skills_dir=args.skills)
+    if args.families_from and args.skills:
+        raise SystemExit("--families_from picks test set cases; an external --skills folder is scored whole")
+    families = families_in(args.families_from) if args.families_from else None
+    cases = load_cases(args.testset, args.limit, args.seed, skills_dir=args.skills, families=families)
     own = args.pack / "hypernet.safetensors"
     hypernets = args.hypernets if args.hypernets is not None else ([own] if own.exists() else [])
     conditions = list(CONDITIONS) if hypernets else ["base", "icl"]

@@ -68,9 +68,23 @@ def sample_per_split(cases: list[dict], limit: int, seed: int, selection: str = 
     return out
 
 
+def families_in(path: Path) -> set[str]:
+    """The skill families named in a JSONL file (a test set, skills.jsonl): e.g. those a base model was trained on."""
+    with Path(path).open() as f:
+        found = {json.loads(line).get("family") for line in f if line.strip()}
+    found.discard(None)
+    if not found:
+        raise SystemExit(f"{path} names no skill family (no 'family' field)")
+    return found
+
+
 def load_cases(testset: Path, limit: int = 0, seed: int = 0, *, skills_dir: Path | None = None,
-               selection: str = "bench_skills") -> list[dict]:
-    """The cases a run scores: an external skills folder's (all of them), or a test set's subset (sample_per_split)."""
+               selection: str = "bench_skills", families: set[str] | None = None) -> list[dict]:
+    """The cases a run scores: an external skills folder's (all of them), or a test set's subset (sample_per_split),
+    of the given families only when `families` is set."""
     if skills_dir:
         return read_skills_dir(skills_dir)
-    return sample_per_split(read_testset(testset), limit, seed, selection)
+    cases = read_testset(testset)
+    if families is not None:
+        cases = [c for c in cases if c["family"] in families]
+    return sample_per_split(cases, limit, seed, selection)

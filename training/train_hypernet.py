@@ -19,6 +19,7 @@ across ranks and the learning rate is not scaled. Rank 0 logs and writes the che
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -32,6 +33,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 
+from .cases import families_in
 from .config import add_config_args, config_from_args, step_lr
 from .conversations import encode_conversation, load_tokenizer
 from .export.pack import git_commit, load_pack_model, lora_spec_of
@@ -97,6 +99,9 @@ class TrainConfig:
     checkpoint_minutes: float = 5.0
     log_every: int = 20
     max_skills: int = 0  # 0: all train skills
+    # A JSONL file (a test set, skills.jsonl) whose families are the only ones trained on; "": every family. E.g. the
+    # small pack's base was trained on testset-v1's families only, and cannot answer the others' requests at all.
+    families_from: str = ""
     threads: int = 2
     device: str = "cpu"  # "cuda": each rank uses cuda:LOCAL_RANK
     cache_dir: str = "training/cache"  # skill encodings
@@ -105,7 +110,7 @@ class TrainConfig:
 # Options that shape the network or what it reads, and the clock its logged seconds count: a checkpoint made with
 # others cannot be resumed.
 SHAPING = ("pack", "d_model", "num_heads", "mlp_hidden", "bias_rank", "head", "num_atoms", "encoder_layers", "max_skills", "chunk_tokens",
-           "clock")
+           "families_from", "clock")
 
 
 def is_main() -> bool:
@@ -140,6 +145,14 @@ class Data:
 
     def __init__(self, cfg: TrainConfig, base, manifest, tok, cache_dir: Path, layers: list[int]):
         skills = [r for r in load_records(Path(cfg.data) / "skills.jsonl") if r["split"] == "train"]
+        subset = ""
+        if cfg.families_from:
+            keep = families_in(Path(cfg.families_from))
+            skills = [r for r in skills if r["family"] in keep]
+            if not skills:
+                raise SystemExit(f"no train skill is of a family named in {cfg.families_from}")
+            subset = "-F" + hashlib.sha256("\n".join(sorted(keep)).encode()).hexdigest()[:8]
+            say(f"{len(skills)} train skills of {len({r['family'] for r in skills})} families named in {cfg.families_from}")
         if cfg.max_skills:
             # The subset is a data choice, the same for every training seed, so the encodings cache is shared.
             skills = random.Random(0).sample(skills, cfg.max_skills)
@@ -165,7 +178,7 @@ class Data:
 
         # Resumable: thousands of Gemma skills take half an hour, so a stopped run keeps what it has encoded.
         which = "" if layers == list(manifest["encoder"]["layers"]) else "-L" + "_".join(map(str, layers))
-        self.enc = cached_list(cache_dir / f"encodings-{manifest['id']}-{weights_sha}-{len(skills)}-{cfg.chunk_tokens}{which}.pt",
+        self.enc = cached_list(cache_dir / f"encodings-{manifest['id']}-{weights_sha}-{len(skills)}-{cfg.chunk_tokens}{which}{subset}.pt",
                                skills, encode, progress=progress)
         self.examples: list[tuple[int, list[int], list[bool]]] = []
         conversations = []  # for the teacher: (skill text, messages, answer tokens the student sees)

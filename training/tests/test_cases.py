@@ -84,3 +84,19 @@ def test_runner_prompts_are_the_chat_template_or_the_plain_completion():
     lines = "\n".join(f"{'User' if m['role'] == 'user' else 'Assistant'}: {m['content']}" for m in messages)
     assert plain.prompt_ids(with_skill(case["messages"], case["skill_md"])) == tok(case["skill_md"].rstrip() + "\n\n" + lines + "\nAssistant:")["input_ids"]
     assert plain.prompt_ids(case["messages"]) == tok(lines + "\nAssistant:")["input_ids"]
+
+
+def test_cases_of_named_families_only(tmp_path):
+    from training.cases import families_in, load_cases
+
+    named = tmp_path / "named.jsonl"
+    named.write_text('{"family": "branch_name"}\n{"family": "commit_message"}\n')
+    keep = families_in(named)
+    assert keep == {"branch_name", "commit_message"}
+    every = load_cases(V2)
+    some = load_cases(V2, families=keep)
+    assert some and {c["family"] for c in some} == keep
+    assert len(some) == sum(c["family"] in keep for c in every)
+    (tmp_path / "none.jsonl").write_text('{"x": 1}\n')
+    with pytest.raises(SystemExit, match="names no skill family"):
+        families_in(tmp_path / "none.jsonl")

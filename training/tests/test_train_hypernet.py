@@ -169,3 +169,20 @@ def test_an_unknown_clock_is_refused_before_any_work(tmp_path):
                               "--out", str(tmp_path), *bad], cwd=ROOT, capture_output=True, text=True, timeout=600)
         assert res.returncode != 0 and "clock must be" in res.stderr, res.stderr[-2000:]
         assert not list(tmp_path.iterdir())  # refused before loading the pack or writing anything
+
+
+def test_families_from_trains_on_the_named_families_only(tmp_path):
+    named = tmp_path / "named.jsonl"
+    named.write_text('{"family": "branch_name"}\n')
+    cache = tmp_path / "cache"
+    cmd = [sys.executable, "-m", "training.train_hypernet", "--pack", "public/models/tiny-random", "--out", str(tmp_path / "run"),
+           "--max_steps", "2", "--chunk_tokens", "128", "--d_model", "32", "--mlp_hidden", "64", "--batch_size", "4",
+           "--threads", "1", "--cache_dir", str(cache), "--families_from", str(named)]
+    res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert " train skills of 1 families named in " in res.stdout
+    # Its own encodings cache: another subset of the same size never reads this one.
+    assert [p.name for p in cache.iterdir() if "-F" in p.name]
+    with open(ROOT / "training/data/train.jsonl") as f:
+        branch = sum(json.loads(line)["family"] == "branch_name" and json.loads(line).get("subset", "train") == "train" for line in f)
+    assert f"skills, {branch} examples" in res.stdout
