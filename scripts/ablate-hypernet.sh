@@ -3,7 +3,7 @@
 # then the skill benchmark over the seeds (training.bench_skills, conditions base/icl/adapter/adapter_icl/shuffled/
 # accumulate_3). One run after another (two trainings at once slow both on a CPU).
 #   scripts/ablate-hypernet.sh MINUTES [VARIANT ...]        (default: every variant)
-# Env: PACK (default public/models/small-skills), CONFIG (training/configs/hypernet-small.json), DEVICE (cpu|cuda),
+# Env: PACK (default public/models/small-skills), CONFIG (hypernet-small-cpu.json on the CPU, hypernet-small.json on a GPU), DEVICE (cpu|cuda),
 # SEEDS ("0 1 2"), LIMIT (cases per split for the benchmark; 0 = all), TESTSET (training/data/testset-v2.jsonl),
 # RUNS (training/runs/ablate), RESULTS (bench/results), FAMILIES_FROM (a JSONL whose families alone are trained on and
 # scored; for small-skills, whose base knows testset-v1's families only, it defaults to training/data/testset-v1.jsonl).
@@ -12,8 +12,9 @@ set -euo pipefail
 minutes=${1:?usage: scripts/ablate-hypernet.sh MINUTES [VARIANT ...]}
 shift
 pack=${PACK:-public/models/small-skills}
-config=${CONFIG:-training/configs/hypernet-small.json}
 device=${DEVICE:-cpu}
+# The CPU recipe (batch 16 at lr 3e-4: the GPU recipe's lr 1e-3 diverges at batch 16) or the GPU one.
+if [ "$device" = cpu ]; then config=${CONFIG:-training/configs/hypernet-small-cpu.json}; else config=${CONFIG:-training/configs/hypernet-small.json}; fi
 seeds=${SEEDS:-0 1 2}
 limit=${LIMIT:-0}
 testset=${TESTSET:-training/data/testset-v2.jsonl}
