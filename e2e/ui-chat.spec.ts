@@ -160,30 +160,20 @@ test('the chat survives a reload, per pack; Clear can be undone, and a cleared c
   await page.getByRole('button', { name: 'Undo' }).click();
   expect(await texts()).toEqual(before);
   await expect(page.getByTestId('chat-cleared')).toHaveCount(0);
-  // The undone chat is saved again: a reload still has it.
+  // The undone chat is saved again (the Clear's delete and then this write, in order): a reload still has it.
+  await expect.poll(savedTexts).toEqual(before);
   await page.reload();
   await expect(page.getByTestId('pack-ready')).toBeVisible();
   expect(await texts()).toEqual(before);
 
   await page.getByRole('button', { name: 'Clear', exact: true }).click();
   await expect(page.locator('.turn')).toHaveCount(0);
-  await page.waitForTimeout(300);
+  await expect.poll(savedTexts).toBeNull();
   await page.reload();
   await expect(page.getByTestId('pack-ready')).toBeVisible();
   await expect(page.locator('.turn')).toHaveCount(0);
-  // What IndexedDB itself holds for the pack: nothing.
-  const saved = await page.evaluate(
-    () =>
-      new Promise<unknown>((resolve, reject) => {
-        const open = indexedDB.open('parametric-skills-chat');
-        open.onerror = () => reject(open.error);
-        open.onsuccess = () => {
-          const get = open.result.transaction('chats').objectStore('chats').get('tiny-random');
-          get.onsuccess = () => resolve(get.result ?? null);
-        };
-      }),
-  );
-  expect(saved).toBeNull();
+  // What IndexedDB itself holds for the pack after the reload: still nothing.
+  expect(await savedTexts()).toBeNull();
 });
 
 test('copy puts the answer on the clipboard; regenerate asks again in its place', async ({ page, context, baseURL }) => {
