@@ -12,11 +12,15 @@ from training.model import LoraSpec
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def command(out: Path, steps: int, extra: list[str] = ()) -> list[str]:
+    """A tiny training run on the tiny pack; options in `extra` come last, so they override these."""
+    return [sys.executable, "-m", "training.train_hypernet", "--pack", "public/models/tiny-random", "--out", str(out),
+            "--max_skills", "12", "--max_steps", str(steps), "--chunk_tokens", "128", "--d_model", "32", "--mlp_hidden", "64",
+            "--batch_size", "4", "--log_every", "5", "--warmup_steps", "2", "--lr", "3e-3", "--threads", "1", *extra]
+
+
 def run(out: Path, steps: int, extra: list[str] = ()) -> list[dict]:
-    cmd = [sys.executable, "-m", "training.train_hypernet", "--pack", "public/models/tiny-random", "--out", str(out),
-           "--max_skills", "12", "--max_steps", str(steps), "--chunk_tokens", "128", "--d_model", "32", "--mlp_hidden", "64",
-           "--batch_size", "4", "--log_every", "5", "--warmup_steps", "2", "--lr", "3e-3", "--threads", "1", *extra]
-    res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    res = subprocess.run(command(out, steps, extra), cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-2000:]
     return [json.loads(line) for line in res.stdout.splitlines() if line.startswith("{")]
 
@@ -145,10 +149,7 @@ def test_cpu_clock_gives_a_paused_run_its_whole_budget(tmp_path):
     import signal
     import time
 
-    cmd = [sys.executable, "-m", "training.train_hypernet", "--pack", "public/models/tiny-random", "--out", str(tmp_path),
-           "--max_skills", "12", "--max_steps", "100000", "--chunk_tokens", "128", "--d_model", "32", "--mlp_hidden", "64",
-           "--batch_size", "4", "--log_every", "5", "--warmup_steps", "2", "--threads", "1", "--checkpoint_minutes", "100",
-           "--max_minutes", "0.04", "--clock", "cpu"]
+    cmd = command(tmp_path, 100000, ["--checkpoint_minutes", "100", "--max_minutes", "0.04", "--clock", "cpu"])
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     lines = []
     for line in proc.stdout:
@@ -165,8 +166,7 @@ def test_cpu_clock_gives_a_paused_run_its_whole_budget(tmp_path):
 
 def test_an_unknown_clock_is_refused_before_any_work(tmp_path):
     for bad in (["--clock", "gpu"], ["--clock", "cpu", "--device", "cuda"]):
-        res = subprocess.run([sys.executable, "-m", "training.train_hypernet", "--pack", "public/models/tiny-random",
-                              "--out", str(tmp_path), *bad], cwd=ROOT, capture_output=True, text=True, timeout=600)
+        res = subprocess.run(command(tmp_path, 5, bad), cwd=ROOT, capture_output=True, text=True, timeout=600)
         assert res.returncode != 0 and "clock must be" in res.stderr, res.stderr[-2000:]
         assert not list(tmp_path.iterdir())  # refused before loading the pack or writing anything
 
@@ -175,9 +175,7 @@ def test_families_from_trains_on_the_named_families_only(tmp_path):
     named = tmp_path / "named.jsonl"
     named.write_text('{"family": "branch_name"}\n')
     cache = tmp_path / "cache"
-    cmd = [sys.executable, "-m", "training.train_hypernet", "--pack", "public/models/tiny-random", "--out", str(tmp_path / "run"),
-           "--max_steps", "2", "--chunk_tokens", "128", "--d_model", "32", "--mlp_hidden", "64", "--batch_size", "4",
-           "--threads", "1", "--cache_dir", str(cache), "--families_from", str(named)]
+    cmd = command(tmp_path / "run", 2, ["--max_skills", "0", "--cache_dir", str(cache), "--families_from", str(named)])
     res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-2000:]
     assert " train skills of 1 families named in " in res.stdout
