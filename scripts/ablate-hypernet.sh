@@ -34,11 +34,13 @@ declare -A args=(
   [contrast]="--sibling_fraction 0.5 --sibling_k 4 --contrast_weight 1 --contrast_margin 1"
   [bias]="--sibling_fraction 0.5 --sibling_k 4 --contrast_weight 1 --contrast_margin 1 --bias_rank 2 --gen_penalty ${GEN_PENALTY:-100}"
   [atoms]="--sibling_fraction 0.5 --sibling_k 4 --contrast_weight 1 --contrast_margin 1 --head atoms --num_atoms 16"
+  [tokens]="--head tokens"
+  [tokens-siblings]="--head tokens --sibling_fraction 0.5 --sibling_k 4"
 )
 variants=("$@")
-[ ${#variants[@]} -gt 0 ] || variants=(plain siblings contrast bias atoms)
+[ ${#variants[@]} -gt 0 ] || variants=(plain siblings contrast bias atoms tokens tokens-siblings)
 for v in "${variants[@]}"; do
-  [ -n "${args[$v]+set}" ] || { echo "unknown variant '$v' (plain siblings contrast bias atoms)" >&2; exit 2; }
+  [ -n "${args[$v]+set}" ] || { echo "unknown variant '$v' (plain siblings contrast bias atoms tokens tokens-siblings)" >&2; exit 2; }
 done
 mkdir -p "$runs" "$results"
 for v in "${variants[@]}"; do

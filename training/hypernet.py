@@ -20,6 +20,14 @@ fresh hypernetwork yields B = 0: the adapted model starts as the base model.
      B = sum_k d_k atoms_b[m][k]. About K (in + out) g parameters per module against the ab heads' D (in + out) g
      (fewer while K < D), and every adapter lies in a space that all skills and layers share. coef_b starts at zero
      (B = 0), the atoms random.
+  6''. (head "tokens", file format version 4, in place of 6) every rank component is read off the skill's own tokens,
+     as a context's tokens change a linear-attention layer's weights by sum_t (W_v h_t)(W_k h_t)^T: per target n and
+     component j two single-head attentions over the skill's tokens (keys tok_k(u), learned queries tok_qa[n, j] and
+     tok_qb[n, j]) pool the normed hidden states xn = rmsnorm(x) * in_norm [T, H] into a_nj and b_nj [H];
+     A[:, j] = tok_pa[m](a_nj) / sqrt(in), B[j, :] = gain_nj * tok_pb[m](b_nj) / sqrt(out), with tok_pa / tok_pb
+     per-module H -> in / out maps shared by all layers (identity at the start where square) and gain = tok_gain[m](z_n)
+     from step 5's vector (zero at the start: B = 0). A token of the skill (a prefix, a separator) can so enter the
+     adapter as a direction without passing the D-wide heads.
 
 The WGSL kernels (src/kernels/) and the TypeScript CPU path implement exactly steps 1-6 (file format version 1)
 and are tested against this module's outputs.
@@ -37,8 +45,8 @@ from torch import nn
 from .model import LoraSpec, ModelConfig
 
 HYPERNET_FORMAT = "parametric-skills-hypernet"
-HYPERNET_FORMAT_VERSION = 1  # version 2: bias_rank > 0; version 3: head "atoms" (the app reads version 1)
-HEADS = ("ab", "atoms")
+HYPERNET_FORMAT_VERSION = 1  # version 2: bias_rank > 0; version 3: head "atoms"; version 4: head "tokens" (the app reads version 1)
+HEADS = ("ab", "atoms", "tokens")
 RMS_EPS = 1e-6
 
 
@@ -58,7 +66,7 @@ class HypernetConfig:
     bias_rank: int = 0  # leading rank components that are a learned input-independent LoRA (step 7)
     # The base layers whose hidden states it reads, when not the pack's (manifest encoder.layers); None: the pack's.
     encoder_layers: list[int] | None = None
-    head: str = "ab"  # "ab": per-module linear heads emit A and B (step 6); "atoms": mixtures of learned atoms (step 6')
+    head: str = "ab"  # "ab": per-module linear heads emit A and B (step 6); "atoms": mixtures of learned atoms (step 6'); "tokens": read off the skill's tokens (step 6'')
     num_atoms: int = 16  # K, with head "atoms"
 
     @classmethod
@@ -74,7 +82,7 @@ class HypernetConfig:
 
     @property
     def format_version(self) -> int:
-        return 3 if self.head == "atoms" else 2 if self.bias_rank else 1
+        return {"atoms": 3, "tokens": 4}.get(self.head, 2 if self.bias_rank else 1)
 
     def reads_layers(self, manifest: dict) -> list[int]:
         """The base layers this hypernetwork reads in a pack with this manifest."""
@@ -134,6 +142,25 @@ class Hypernetwork(nn.Module):
             self.coef_a = nn.ModuleList(nn.Linear(c.d_model, k) for _ in c.module_in)
             self.coef_b = nn.ModuleList(nn.Linear(c.d_model, k) for _ in c.module_out)
             heads_a, heads_b = self.coef_a, self.coef_b
+        elif c.head == "tokens":
+            h = c.hidden_size
+            # Queries of unit scale: the attentions start spread out but each component on its own tokens.
+            self.tok_k = nn.Linear(c.d_model, c.d_model, bias=False)
+            self.tok_qa = nn.Parameter(torch.randn(c.num_targets, g, c.d_model))
+            self.tok_qb = nn.Parameter(torch.randn(c.num_targets, g, c.d_model))
+            self.tok_pa = nn.ModuleList(nn.Linear(h, i, bias=False) for i in c.module_in)
+            self.tok_pb = nn.ModuleList(nn.Linear(h, o, bias=False) for o in c.module_out)
+            self.tok_gain = nn.ModuleList(nn.Linear(c.d_model, g) for _ in c.module_out)
+            with torch.no_grad():
+                for proj in [*self.tok_pa, *self.tok_pb]:
+                    if proj.weight.shape[0] == h:
+                        proj.weight.copy_(torch.eye(h))
+                    else:
+                        proj.weight.normal_(0, 1 / math.sqrt(h))
+                for gain in self.tok_gain:
+                    gain.weight.zero_()
+                    gain.bias.zero_()
+            heads_a, heads_b = [], []
         else:
             self.head_a = nn.ModuleList(nn.Linear(c.d_model, i * g) for i in c.module_in)
             self.head_b = nn.ModuleList(nn.Linear(c.d_model, g * o) for o in c.module_out)
@@ -157,11 +184,13 @@ class Hypernetwork(nn.Module):
                 head.weight.zero_()
                 head.bias.zero_()
 
-    def pool(self, hidden: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """hidden [B, E, T, H] (mask [B, T], 1 = token) -> one vector per target [B, N, D]."""
+    def pool(self, hidden: torch.Tensor, mask: torch.Tensor | None = None, tokens: bool = False):
+        """hidden [B, E, T, H] (mask [B, T], 1 = token) -> one vector per target [B, N, D]; tokens: also the normed
+        token states xn [B, T, H] and their projections u [B, T, D]."""
         c = self.config
         x = torch.einsum("e,betd->btd", self.layer_mix.softmax(0), hidden)
-        u = self.in_proj(rms_norm(x, self.in_norm))
+        xn = rms_norm(x, self.in_norm)
+        u = self.in_proj(xn)
         bsz, t, d = u.shape
         hd = d // c.num_heads
         k = self.k_proj(u).view(bsz, t, c.num_heads, hd).transpose(1, 2)  # [B, P, T, hd]
@@ -173,16 +202,37 @@ class Hypernetwork(nn.Module):
         z = torch.einsum("bpnt,bptd->bpnd", scores.softmax(-1), v).transpose(1, 2).reshape(bsz, c.num_targets, d)
         z = self.o_proj(z)
         z = z + self.fc2(F.gelu(self.fc1(rms_norm(z, self.mlp_norm)), approximate="tanh"))
-        return rms_norm(z, self.out_norm)
+        z = rms_norm(z, self.out_norm)
+        return (z, xn, u) if tokens else z
+
+    def read_tokens(self, xn: torch.Tensor, u: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Step 6'': the pooled token states per target and component, a and b [B, N, g, H]."""
+        k = self.tok_k(u)  # [B, T, D]
+        scale = 1 / math.sqrt(k.shape[-1])
+        pooled = []
+        for q in (self.tok_qa, self.tok_qb):
+            scores = torch.einsum("njd,btd->bnjt", q, k) * scale
+            if mask is not None:
+                scores = scores.masked_fill(~mask[:, None, None, :].bool(), float("-inf"))
+            pooled.append(torch.einsum("bnjt,bth->bnjh", scores.softmax(-1), xn))
+        return pooled[0], pooled[1]
 
     def forward(self, hidden: torch.Tensor, mask: torch.Tensor | None = None) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
         """LoRA per module: A [B, layers, in, r], B [B, layers, r, out] (scale not applied)."""
         c = self.config
-        z = self.pool(hidden, mask).view(-1, c.num_layers, len(c.modules), c.d_model)
+        if c.head == "tokens":
+            z, xn, u = self.pool(hidden, mask, tokens=True)
+            ta, tb = (t.view(-1, c.num_layers, len(c.modules), c.generated_rank, c.hidden_size) for t in self.read_tokens(xn, u, mask))
+        else:
+            z = self.pool(hidden, mask)
+        z = z.view(-1, c.num_layers, len(c.modules), c.d_model)
         out = {}
         for mi, m in enumerate(c.modules):
             zi = z[:, :, mi]
-            if c.head == "atoms":
+            if c.head == "tokens":
+                a = self.tok_pa[mi](ta[:, :, mi]).transpose(-1, -2) / math.sqrt(c.module_in[mi])  # [B, L, in, g]
+                b = self.tok_pb[mi](tb[:, :, mi]) * self.tok_gain[mi](zi)[..., None] / math.sqrt(c.module_out[mi])  # [B, L, g, out]
+            elif c.head == "atoms":
                 a = torch.einsum("blk,kir->blir", self.coef_a[mi](zi), self.atoms_a[mi])
                 b = torch.einsum("blk,kro->blro", self.coef_b[mi](zi), self.atoms_b[mi])
             else:
@@ -260,7 +310,7 @@ def load_hypernet(path) -> Hypernetwork:
     except TypeError as e:  # a field this code does not know: a newer file
         raise ValueError(f"{path}: its config does not fit this version of the code ({e})") from None
     if config is None or meta.get("formatVersion") != str(config.format_version):
-        raise ValueError(f"{path}: not a {HYPERNET_FORMAT} v1, v2 or v3 file")
+        raise ValueError(f"{path}: not a {HYPERNET_FORMAT} v1 to v4 file")
     model = Hypernetwork(config)
     model.load_state_dict(load_file(str(path)))
     return model.eval()

@@ -87,7 +87,8 @@ class TrainConfig:
     bias_rank: int = 0
     gen_penalty: float = 0.0
     # How the hypernetwork emits A and B (hypernet.py): "ab", linear heads; "atoms", per-target mixtures of num_atoms
-    # learned LoRA atoms per module, shared by all layers (file format version 3).
+    # learned LoRA atoms per module, shared by all layers (file format version 3); "tokens", every rank component
+    # pooled from the skill's own token states by its own attention (file format version 4).
     head: str = "ab"
     num_atoms: int = 16
     # Base layers whose hidden states the hypernetwork reads, comma-separated ("3,6"); "": the pack's encoder layers.

@@ -296,6 +296,68 @@ def test_atoms_file_is_version_3_round_trips_and_the_pack_refuses_it(tmp_path):
         Hypernetwork(HypernetConfig.for_base(BASE, LORA, num_encoder_layers=2, head="mixture"))
 
 
+def make_tokens(seed=0, random_gain=True) -> Hypernetwork:
+    torch.manual_seed(seed)
+    h = Hypernetwork(HypernetConfig.for_base(BASE, LORA, num_encoder_layers=2, d_model=32, num_heads=4, mlp_hidden=64, head="tokens"))
+    if random_gain:
+        with torch.no_grad():
+            for gain in h.tok_gain:
+                gain.weight.normal_(0, 0.5)
+    return h.eval()
+
+
+def test_tokens_head_reads_each_component_off_the_skill_tokens():
+    fresh = make_tokens(random_gain=False)
+    x = torch.randn(2, 2, 7, 32)
+    with torch.no_grad():
+        for m, (a, b) in fresh(x).items():
+            fan_in, fan_out = BASE.module_shape(m)
+            assert a.shape == (2, 3, fan_in, 4) and b.shape == (2, 3, 4, fan_out)
+            assert torch.count_nonzero(b) == 0 and a.abs().mean() > 0  # starts as the base model
+
+    h = make_tokens()
+    mask = torch.tensor([[1] * 7, [1] * 4 + [0] * 3])
+    with torch.no_grad():
+        out = h(x, mask)
+        z = h.pool(x, mask)
+        mixed = h.layer_mix.softmax(0)[0] * x[:, 0] + h.layer_mix.softmax(0)[1] * x[:, 1]
+        xn = mixed * torch.rsqrt(mixed.pow(2).mean(-1, keepdim=True) + 1e-6) * h.in_norm
+        keys = h.tok_k(h.in_proj(xn))
+    n_mod = len(LORA.target_modules)
+    for mi, m in enumerate(LORA.target_modules):
+        a, b = out[m]
+        fan_in, fan_out = BASE.module_shape(m)
+        for s in range(2):
+            n_tok = int(mask[s].sum())
+            for layer in range(3):
+                n = layer * n_mod + mi
+                gain = h.tok_gain[mi].weight @ z[s, n] + h.tok_gain[mi].bias
+                for j in range(4):
+                    # One softmax attention per component over the skill's real tokens, pooling their normed states.
+                    wa = torch.softmax(keys[s, :n_tok] @ h.tok_qa[n, j] / 32 ** 0.5, 0)
+                    wb = torch.softmax(keys[s, :n_tok] @ h.tok_qb[n, j] / 32 ** 0.5, 0)
+                    want_a = h.tok_pa[mi].weight @ (wa @ xn[s, :n_tok]) / fan_in ** 0.5
+                    want_b = gain[j] * (h.tok_pb[mi].weight @ (wb @ xn[s, :n_tok])) / fan_out ** 0.5
+                    assert torch.allclose(a[s, layer, :, j], want_a, atol=1e-5)
+                    assert torch.allclose(b[s, layer, j], want_b, atol=1e-5)
+    # Square maps start as the identity: A's columns are then the pooled token states themselves.
+    assert torch.equal(fresh.tok_pa[0].weight, torch.eye(32)) and fresh.tok_pa[2].weight.shape == (48, 32)
+
+
+def test_tokens_file_is_version_4_and_round_trips(tmp_path):
+    import pytest
+
+    from training.export.add_hypernet import add_hypernet
+
+    h = make_tokens()
+    save_hypernet(h, tmp_path / "h.safetensors", chunk_tokens=64, provenance={})
+    again = load_hypernet(tmp_path / "h.safetensors")
+    assert again.config.head == "tokens" and again.config.format_version == 4
+    assert_same_outputs(h, again)
+    with pytest.raises(ValueError, match="version 1 only"):
+        add_hypernet(tmp_path, tmp_path / "h.safetensors")
+
+
 def test_two_slots_apply_the_bias_lora_once():
     """Two skills' adapters composed: the dense weight change is the shared bias LoRA once plus each skill's generated
     part (computed here from the parts, not through compose_slots)."""
