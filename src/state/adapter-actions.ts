@@ -5,7 +5,7 @@ import { packIdentity } from '../adapters/persistence';
 import { parseSkill } from '../adapters/skill';
 import { MAKING_NOTICE } from './chat-actions';
 import { adapterBytes, fileStem, inUse, type StoreContext } from './context';
-import type { AdapterEntry, AppState } from './types';
+import type { AdapterEntry, AppState, ExportedFile } from './types';
 
 type AdapterIntents = 'makeAdapter' | 'toggleAdapter' | 'setAdapterScale' | 'removeAdapter' | 'renameAdapter' | 'setAdapterQuery' | 'exportAdapter' | 'importAdapter';
 
@@ -100,7 +100,7 @@ export function adapterActions(ctx: StoreContext): Pick<AppState, AdapterIntents
       set({ adapterQuery: query });
     },
 
-    exportAdapter(id, format) {
+    exportAdapter(id, format, save) {
       const pack = get().pack;
       const target = get().adapters.find((a) => a.id === id);
       if (!pack || !target) return null;
@@ -108,13 +108,23 @@ export function adapterActions(ctx: StoreContext): Pick<AppState, AdapterIntents
         set({ libraryNote: `${target.mismatch} It can only be exported with that pack loaded.` });
         return null;
       }
+      let file: ExportedFile;
       try {
-        if (format === 'peft') return { name: `${fileStem(target.name)}-peft.zip`, bytes: exportPeftZip(target, pack.manifest), type: 'application/zip' };
-        return { name: `${fileStem(target.name)}.gguf`, bytes: exportGguf(target, pack.manifest), type: 'application/octet-stream' };
+        file = format === 'peft'
+          ? { name: `${fileStem(target.name)}-peft.zip`, bytes: exportPeftZip(target, pack.manifest), type: 'application/zip' }
+          : { name: `${fileStem(target.name)}.gguf`, bytes: exportGguf(target, pack.manifest), type: 'application/octet-stream' };
       } catch (e) {
         set({ libraryNote: `"${target.name}" could not be exported: ${(e as Error).message}` });
         return null;
       }
+      try {
+        save?.(file);
+      } catch (e) {
+        // The browser refused the file (out of memory for the Blob, downloads blocked): the adapter itself is kept.
+        set({ libraryNote: `${file.name} could not be saved: ${(e as Error).message}` });
+        return null;
+      }
+      return file;
     },
 
     async importAdapter(files) {

@@ -328,6 +328,17 @@ describe('adapter library in the store', () => {
     expect(store.getState().libraryNote).toBeNull();
     expect(saved.map((f) => [f.name, f.type])).toEqual([['branch-names-peft.zip', 'application/zip'], ['branch-names.gguf', 'application/octet-stream']]);
     expect([...(await readZip(saved[0].bytes)).keys()]).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
+    // The file goes to the given saver; a saver the browser refuses (a Blob too large) is said, and nothing is lost.
+    const handed: string[] = [];
+    expect(store.getState().exportAdapter(made.id, 'gguf', (f) => handed.push(f.name))?.name).toBe('branch-names.gguf');
+    expect(handed).toEqual(['branch-names.gguf']);
+    const refused = store.getState().exportAdapter(made.id, 'peft', () => {
+      throw new RangeError('Array buffer allocation failed');
+    });
+    expect(refused).toBeNull();
+    expect(store.getState().libraryNote).toBe('branch-names-peft.zip could not be saved: Array buffer allocation failed');
+    expect(store.getState().adapters.map((a) => a.name)).toEqual(['branch names!']);
+    store.setState({ libraryNote: null });
 
     const zip = saved[0].bytes;
     await store.getState().importAdapter([{ name: 'branch-names-peft.zip', arrayBuffer: async () => zip.slice().buffer }]);

@@ -150,8 +150,9 @@ export interface AppState {
   removeAdapter(id: string): Promise<void>;
   renameAdapter(id: string, name: string): Promise<void>;
   setAdapterQuery(query: string): void;
-  /** The adapter as a file for the user to save (the UI starts the download); null when it cannot be exported (said in libraryNote). */
-  exportAdapter(id: string, format: ExportFormat): ExportedFile | null;
+  /** The adapter as a file for the user to save, handed to `save` when given (the UI's download); null when it cannot be
+   *  exported or saved (said in libraryNote). */
+  exportAdapter(id: string, format: ExportFormat, save?: (file: ExportedFile) => void): ExportedFile | null;
   importAdapter(files: readonly PickedFile[]): Promise<void>;
   runCompare(message: string, source: CompareSource): Promise<void>;
 }

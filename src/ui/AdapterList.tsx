@@ -1,7 +1,7 @@
 import { useEffect, type KeyboardEvent } from 'react';
 import { searchAdapters } from '../adapters/persistence';
 import type { AdapterEntry } from '../state/store';
-import { saveExport } from './download';
+import { downloadFile } from './download';
 import { formatBytes } from './format';
 import { useApp } from './StoreContext';
 
@@ -46,10 +46,10 @@ function AdapterItem({ a, busy }: { a: AdapterEntry; busy: boolean }) {
         <Provenance a={a} />
       </span>
       <span className="adapter-actions">
-        <button type="button" onClick={() => saveExport(exportAdapter(a.id, 'peft'))} disabled={!!a.mismatch} aria-label={`Export PEFT of ${a.name}`} title="adapter_config.json + adapter_model.safetensors, in a zip">
+        <button type="button" onClick={() => exportAdapter(a.id, 'peft', downloadFile)} disabled={!!a.mismatch} aria-label={`Export PEFT of ${a.name}`} title="adapter_config.json + adapter_model.safetensors, in a zip">
           Export PEFT
         </button>
-        <button type="button" onClick={() => saveExport(exportAdapter(a.id, 'gguf'))} disabled={!!a.mismatch} aria-label={`Export GGUF of ${a.name}`} title="llama.cpp LoRA adapter (--lora)">
+        <button type="button" onClick={() => exportAdapter(a.id, 'gguf', downloadFile)} disabled={!!a.mismatch} aria-label={`Export GGUF of ${a.name}`} title="llama.cpp LoRA adapter (--lora)">
           Export GGUF
         </button>
         <button type="button" onClick={() => void remove(a.id)} disabled={busy} aria-label={`Delete ${a.name}`}>

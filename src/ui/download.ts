@@ -11,8 +11,3 @@ export function downloadFile({ name, bytes, type }: ExportedFile): void {
   // Revoking at once can cancel the download in some browsers; a minute is ample to start it.
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
-
-/** Save an export when there is one (a failed export says why in the adapter list's note). */
-export function saveExport(file: ExportedFile | null): void {
-  if (file) downloadFile(file);
-}
