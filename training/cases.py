@@ -20,9 +20,22 @@ from pathlib import Path
 SELECTIONS = ("bench_skills", "eval_base")
 
 
+def read_jsonl(path: Path) -> list[dict]:
+    """The records of a JSONL file in file order (blank lines skipped); a line that is not JSON is named."""
+    out = []
+    with Path(path).open(encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if line.strip():
+                try:
+                    out.append(json.loads(line))
+                except json.JSONDecodeError as e:
+                    raise ValueError(f"{path}:{n}: not a JSON line ({e.msg})") from None
+    return out
+
+
 def read_testset(path: Path) -> list[dict]:
     """Every case of a test set, in file order."""
-    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    return read_jsonl(path)
 
 
 def read_skills_dir(skills_dir: Path) -> list[dict]:
@@ -70,8 +83,7 @@ def sample_per_split(cases: list[dict], limit: int, seed: int, selection: str = 
 
 def families_in(path: Path) -> set[str]:
     """The skill families named in a JSONL file (a test set, skills.jsonl): e.g. those a base model was trained on."""
-    with Path(path).open() as f:
-        found = {json.loads(line).get("family") for line in f if line.strip()}
+    found = {r.get("family") for r in read_jsonl(path)}
     found.discard(None)
     if not found:
         raise SystemExit(f"{path} names no skill family (no 'family' field)")

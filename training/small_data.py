@@ -4,7 +4,6 @@ share one copy of a skill prefix among its conversations, padded batches, and th
 """
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import torch
 from tokenizers import Tokenizer
 
+from .cases import read_jsonl
 from .tokenizer import BOS, IM_END, IM_START
 
 
@@ -110,11 +110,6 @@ def make_batches(rows: list[Row], batch_tokens: int, rng: random.Random) -> list
 
 
 # ---------------------------------------------------------------- data
-
-def read_jsonl(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f]
-
 
 class SkillData:
     """Train skills and their conversations, per epoch; validation rows from the `valid` subset."""

@@ -33,7 +33,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 
-from .cases import families_in
+from .cases import families_in, read_jsonl
 from .config import add_config_args, config_from_args, step_lr
 from .conversations import encode_conversation, load_tokenizer
 from .export.pack import git_commit, load_pack_model, lora_spec_of
@@ -130,11 +130,6 @@ def rank_rng(seed: int, rank: int, step: int = 0) -> random.Random:
     return random.Random(seed if rank == 0 and step == 0 else f"{seed}:{rank}:{step}")
 
 
-def load_records(path: Path) -> list[dict]:
-    with path.open() as f:
-        return [json.loads(line) for line in f]
-
-
 def skill_markdown(record: dict) -> str:
     from .skills.skill import Skill
 
@@ -145,7 +140,7 @@ class Data:
     """Train skills with cached encodings and their tokenised trajectories."""
 
     def __init__(self, cfg: TrainConfig, base, manifest, tok, cache_dir: Path, layers: list[int]):
-        skills = [r for r in load_records(Path(cfg.data) / "skills.jsonl") if r["split"] == "train"]
+        skills = [r for r in read_jsonl(Path(cfg.data) / "skills.jsonl") if r["split"] == "train"]
         subset = ""
         if cfg.families_from:
             keep = families_in(Path(cfg.families_from))
@@ -183,7 +178,7 @@ class Data:
                                skills, encode, progress=progress)
         self.examples: list[tuple[int, list[int], list[bool]]] = []
         conversations = []  # for the teacher: (skill text, messages, answer tokens the student sees)
-        for t in load_records(Path(cfg.data) / "train.jsonl"):
+        for t in read_jsonl(Path(cfg.data) / "train.jsonl"):
             if t.get("subset", "train") != "train" or t["skill_id"] not in index:
                 continue
             ids, mask = encode_conversation(tok, t["messages"])

@@ -100,3 +100,16 @@ def test_cases_of_named_families_only(tmp_path):
     (tmp_path / "none.jsonl").write_text('{"x": 1}\n')
     with pytest.raises(SystemExit, match="names no skill family"):
         families_in(tmp_path / "none.jsonl")
+
+
+def test_read_jsonl_names_the_line_that_is_not_json(tmp_path):
+    import pytest
+
+    from training.cases import read_jsonl
+
+    f = tmp_path / "skills.jsonl"
+    f.write_text('{"family": "a"}\n\n{"family": "b"}\n{"family": \n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"skills.jsonl:4: not a JSON line"):
+        read_jsonl(f)
+    f.write_text('{"family": "a"}\n\n{"family": "b"}\n', encoding="utf-8")
+    assert [r["family"] for r in read_jsonl(f)] == ["a", "b"]
