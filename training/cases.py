@@ -42,13 +42,18 @@ def read_skills_dir(skills_dir: Path) -> list[dict]:
     """Cases of an external folder of skills, one split "external", each skill its own family."""
     cases = []
     for d in sorted(p for p in Path(skills_dir).iterdir() if (p / "SKILL.md").exists()):
-        skill_md = (d / "SKILL.md").read_text()
-        for i, line in enumerate((d / "cases.jsonl").read_text().splitlines()):
-            if line.strip():
+        skill_md = (d / "SKILL.md").read_text(encoding="utf-8")
+        # Case ids count the file's lines (blank ones too), as they always have: ids of a folder scored before stay.
+        for i, line in enumerate((d / "cases.jsonl").read_text(encoding="utf-8").split("\n")):
+            if not line.strip():
+                continue
+            try:
                 c = json.loads(line)
-                cases.append({"case_id": f"{d.name}-{i}", "split": "external", "skill_id": d.name, "family": d.name, "params": {},
-                              "skill_md": skill_md, "messages": [{"role": "user", "content": c["input"]}], "expected": c["expected"],
-                              "length_bucket": "long" if len(skill_md.split()) > 200 else "short"})
+            except json.JSONDecodeError as e:
+                raise ValueError(f"{d / 'cases.jsonl'}:{i + 1}: not a JSON line ({e.msg})") from None
+            cases.append({"case_id": f"{d.name}-{i}", "split": "external", "skill_id": d.name, "family": d.name, "params": {},
+                          "skill_md": skill_md, "messages": [{"role": "user", "content": c["input"]}], "expected": c["expected"],
+                          "length_bucket": "long" if len(skill_md.split()) > 200 else "short"})
     return cases
 
 

@@ -98,6 +98,8 @@ class HypernetConfig:
         d = asdict(self)
         if self.head == "ab":
             del d["head"], d["num_atoms"]
+        elif self.head != "atoms":
+            del d["num_atoms"]
         if not self.bias_rank:
             del d["bias_rank"]
         if self.encoder_layers is None:
@@ -169,8 +171,9 @@ class Hypernetwork(nn.Module):
             # A as PEFT initialises LoRA A (random, unit scale on unit inputs), B zero: the bias starts as no change.
             # A at the generated A's scale (head weight a_init_std over d_model inputs of unit RMS, plus its bias), so
             # the shared part moves as fast as the generated one.
-            self.bias_a = nn.ParameterList(nn.Parameter(torch.randn(c.num_layers, i, c.bias_rank) * math.sqrt(c.a_init_std ** 2 * c.d_model + 1 / i))
-                                           for i in c.module_in)
+            # (The tokens head's A columns are pooled normed states over sqrt(in): entries of about 1 / sqrt(in).)
+            a_std = (lambda i: 1 / math.sqrt(i)) if c.head == "tokens" else (lambda i: math.sqrt(c.a_init_std ** 2 * c.d_model + 1 / i))
+            self.bias_a = nn.ParameterList(nn.Parameter(torch.randn(c.num_layers, i, c.bias_rank) * a_std(i)) for i in c.module_in)
             self.bias_b = nn.ParameterList(nn.Parameter(torch.zeros(c.num_layers, c.bias_rank, o)) for o in c.module_out)
         with torch.no_grad():
             for i, head in zip(c.module_in, heads_a):

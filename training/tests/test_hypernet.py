@@ -296,9 +296,11 @@ def test_atoms_file_is_version_3_round_trips_and_the_pack_refuses_it(tmp_path):
         Hypernetwork(HypernetConfig.for_base(BASE, LORA, num_encoder_layers=2, head="mixture"))
 
 
-def make_tokens(seed=0, random_gain=True) -> Hypernetwork:
+def make_tokens(seed=0, random_gain=True, bias_rank=0) -> Hypernetwork:
     torch.manual_seed(seed)
-    h = Hypernetwork(HypernetConfig.for_base(BASE, LORA, num_encoder_layers=2, d_model=32, num_heads=4, mlp_hidden=64, head="tokens"))
+    # d_model 48 against the base's hidden size 32: a mix-up of the two shows.
+    h = Hypernetwork(HypernetConfig.for_base(BASE, LORA, num_encoder_layers=2, d_model=48, num_heads=4, mlp_hidden=64, head="tokens",
+                                             bias_rank=bias_rank))
     if random_gain:
         with torch.no_grad():
             for gain in h.tok_gain:
@@ -334,8 +336,8 @@ def test_tokens_head_reads_each_component_off_the_skill_tokens():
                 gain = h.tok_gain[mi].weight @ z[s, n] + h.tok_gain[mi].bias
                 for j in range(4):
                     # One softmax attention per component over the skill's real tokens, pooling their normed states.
-                    wa = torch.softmax(keys[s, :n_tok] @ h.tok_qa[n, j] / 32 ** 0.5, 0)
-                    wb = torch.softmax(keys[s, :n_tok] @ h.tok_qb[n, j] / 32 ** 0.5, 0)
+                    wa = torch.softmax(keys[s, :n_tok] @ h.tok_qa[n, j] / 48 ** 0.5, 0)
+                    wb = torch.softmax(keys[s, :n_tok] @ h.tok_qb[n, j] / 48 ** 0.5, 0)
                     want_a = h.tok_pa[mi].weight @ (wa @ xn[s, :n_tok]) / fan_in ** 0.5
                     want_b = gain[j] * (h.tok_pb[mi].weight @ (wb @ xn[s, :n_tok])) / fan_out ** 0.5
                     assert torch.allclose(a[s, layer, :, j], want_a, atol=1e-5)
@@ -349,10 +351,18 @@ def test_tokens_file_is_version_4_and_round_trips(tmp_path):
 
     from training.export.add_hypernet import add_hypernet
 
-    h = make_tokens()
+    h = make_tokens(bias_rank=1)
+    with torch.no_grad():
+        for p in h.bias_b:
+            p.normal_(0, 0.05)
+        out = h(torch.randn(2, 2, 6, 32))
+    for mi, (m, (a, b)) in enumerate(out.items()):
+        # Component 0 is the shared bias LoRA, at the scale of the read components (entries ~ 1 / sqrt(in)).
+        assert torch.equal(a[0, ..., :1], a[1, ..., :1]) and torch.equal(a[1, ..., :1], h.bias_a[mi])
+        assert 0.5 < h.bias_a[mi].std() * BASE.module_shape(m)[0] ** 0.5 < 2
     save_hypernet(h, tmp_path / "h.safetensors", chunk_tokens=64, provenance={})
     again = load_hypernet(tmp_path / "h.safetensors")
-    assert again.config.head == "tokens" and again.config.format_version == 4
+    assert again.config.head == "tokens" and again.config.format_version == 4 and again.config.bias_rank == 1
     assert_same_outputs(h, again)
     with pytest.raises(ValueError, match="version 1 only"):
         add_hypernet(tmp_path, tmp_path / "h.safetensors")
