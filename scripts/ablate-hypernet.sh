@@ -36,11 +36,12 @@ declare -A args=(
   [atoms]="--sibling_fraction 0.5 --sibling_k 4 --contrast_weight 1 --contrast_margin 1 --head atoms --num_atoms 16"
   [tokens]="--head tokens"
   [tokens-siblings]="--head tokens --sibling_fraction 0.5 --sibling_k 4"
+  [phrasing]="--phrasing_weight 1"
 )
 variants=("$@")
-[ ${#variants[@]} -gt 0 ] || variants=(plain siblings contrast bias atoms tokens tokens-siblings)
+[ ${#variants[@]} -gt 0 ] || variants=(plain siblings contrast bias atoms tokens tokens-siblings phrasing)
 for v in "${variants[@]}"; do
-  [ -n "${args[$v]+set}" ] || { echo "unknown variant '$v' (plain siblings contrast bias atoms tokens tokens-siblings)" >&2; exit 2; }
+  [ -n "${args[$v]+set}" ] || { echo "unknown variant '$v' (plain siblings contrast bias atoms tokens tokens-siblings phrasing)" >&2; exit 2; }
 done
 mkdir -p "$runs" "$results"
 for v in "${variants[@]}"; do

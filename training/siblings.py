@@ -114,3 +114,30 @@ def contrast_term(own_ce: torch.Tensor, sibling_ce: torch.Tensor, differs: torch
     if not differs.any():
         return own_ce.sum() * 0
     return F.relu(margin + own_ce - sibling_ce)[differs].mean()
+
+
+def phrasing_pairs(index: SiblingIndex, rng: random.Random, families: int, combos: int) -> list[tuple[int, int]]:
+    """Pairs of train skills that are two phrasings of one parameter combination: up to `combos` combinations in each
+    of `families` families (so most of a pair's negatives are its siblings, skills of the same family whose parameters
+    differ), for the phrasing contrast. Combinations with a single phrasing are skipped."""
+    pairs: list[tuple[int, int]] = []
+    eligible = sorted(f for f, cs in index.by_family.items() if sum(len(c) >= 2 for c in cs) >= 2)
+    for family in rng.sample(eligible, min(families, len(eligible))):
+        twice = [c for c in index.by_family[family] if len(c) >= 2]
+        for combo in rng.sample(twice, min(combos, len(twice))):
+            a, b = rng.sample(combo, 2)
+            pairs.append((a, b))
+    return pairs
+
+
+def phrasing_contrast(first: torch.Tensor, second: torch.Tensor, temperature: float) -> torch.Tensor:
+    """InfoNCE (NT-Xent) over 2P skill representations [P, ...] x 2: each item's positive is the other phrasing of its
+    parameter combination, its negatives every other item of the step. Low when the representation reads the
+    parameters (equal across phrasings, apart across siblings), ~log(2P - 1) when it ignores the skill."""
+    z = F.normalize(torch.cat([first, second]).flatten(1), dim=-1)
+    n = first.shape[0]
+    sim = z @ z.T / temperature
+    sim = sim.masked_fill(torch.eye(2 * n, dtype=torch.bool, device=z.device), float("-inf"))
+    target = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)]).to(z.device)
+    return F.cross_entropy(sim, target)
+

@@ -38,7 +38,7 @@ from .config import add_config_args, config_from_args, step_lr
 from .conversations import encode_conversation, load_tokenizer
 from .export.pack import git_commit, load_pack_model, lora_spec_of
 from .hypernet import HypernetConfig, Hypernetwork, compose_slots, save_hypernet
-from .siblings import SiblingIndex, contrast_term, per_example_ce, rolled, sibling_rows
+from .siblings import SiblingIndex, contrast_term, per_example_ce, phrasing_contrast, phrasing_pairs, rolled, sibling_rows
 from .skill_encoder import encode_skill
 from .disk_cache import cached, cached_list
 from .teacher import TeacherTargets, base_misses, build_targets, cache_key, topk_kl
@@ -82,6 +82,14 @@ class TrainConfig:
     # than under its sibling's; 0: off (the gap is still measured at log steps).
     contrast_weight: float = 0.0
     contrast_margin: float = 1.0
+    # Phrasing contrast (siblings.phrasing_contrast), weight 0: off. Each step two phrasings of each of
+    # phrasing_combos parameter combinations in each of phrasing_families families; the hypernetwork's per-target
+    # vectors (hypernet.py step 5, which the heads read) of the two phrasings must match each other better than any
+    # other skill's of the step, their siblings' included: only reading the parameters, not the wording, does that.
+    phrasing_weight: float = 0.0
+    phrasing_families: int = 4
+    phrasing_combos: int = 4
+    phrasing_temperature: float = 0.1
     # The first bias_rank of the rank's components are a learned input-independent LoRA (hypernet.py step 7), for what
     # every skill shares; gen_penalty weighs the squared size of the generated part (Hypernetwork.generated_size).
     bias_rank: int = 0
@@ -348,7 +356,11 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
         raise SystemExit(f"sibling_fraction must be in [0, 1] and sibling_k at least 2, not {cfg.sibling_fraction} and {cfg.sibling_k}")
     if cfg.gen_penalty < 0:
         raise SystemExit(f"gen_penalty must be at least 0, not {cfg.gen_penalty}")
+    if cfg.phrasing_weight < 0 or (cfg.phrasing_weight > 0 and (cfg.phrasing_families < 1 or cfg.phrasing_combos < 1 or cfg.phrasing_temperature <= 0)):
+        raise SystemExit("phrasing_weight must be at least 0; with it, phrasing_families and phrasing_combos at least 1 and phrasing_temperature above 0")
     device, rank, world = setup(cfg)
+    if world > 1 and cfg.phrasing_weight > 0:
+        raise SystemExit("phrasing_weight runs in a single process only (its pass is not under DistributedDataParallel)")
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     rng = rank_rng(cfg.seed, rank)
@@ -404,6 +416,7 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
     kl = torch.tensor(0.0)
     contrast, gap = torch.tensor(0.0), torch.tensor(0.0)
     gen_size = torch.tensor(0.0)
+    phrasing = torch.tensor(0.0)
     trained_s = log[-1]["elapsed_s"] if log else 0.0
 
     def save() -> None:
@@ -453,6 +466,14 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
                 gen_size = net.generated_size(per_slot[0])
             if cfg.gen_penalty > 0:
                 loss = loss + cfg.gen_penalty * gen_size
+        if cfg.phrasing_weight > 0:
+            pairs = phrasing_pairs(data.siblings, rng, cfg.phrasing_families, cfg.phrasing_combos)
+            if len(pairs) >= 2:
+                ph, pmask = hidden_batch(data.enc, [a for a, _ in pairs] + [b for _, b in pairs])
+                # The pooled vectors alone (no heads, no base pass): called on the network itself, so not under DDP.
+                z = net.pool(ph, pmask)
+                phrasing = phrasing_contrast(z[: len(pairs)], z[len(pairs):], cfg.phrasing_temperature)
+                loss = loss + cfg.phrasing_weight * phrasing
         if cfg.anchor_weight > 0 and step % cfg.anchor_every == 0:
             # Conversations of other skills: with this adapter the model should answer as the base does.
             other = [data.examples[j] for j in draw(data, rng, len(batch))]
@@ -470,15 +491,16 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
         opt.step()
         step += 1
         if step % cfg.log_every == 0:
-            losses = torch.stack([ce.detach(), anchor.detach(), kl.detach(), contrast.detach(), gap.detach(), gen_size.detach()])
+            losses = torch.stack([ce.detach(), anchor.detach(), kl.detach(), contrast.detach(), gap.detach(), gen_size.detach(), phrasing.detach()])
             if world > 1:
                 dist.all_reduce(losses)
                 losses /= world  # mean over ranks
             if rank == 0:
-                ce_mean, anchor_mean, kl_mean, contrast_mean, gap_mean, gen_mean = losses.tolist()
+                ce_mean, anchor_mean, kl_mean, contrast_mean, gap_mean, gen_mean, phrasing_mean = losses.tolist()
                 log.append({"step": step, "ce": round(ce_mean, 4), "anchor": round(anchor_mean, 4), "kl": round(kl_mean, 4),
                             **({"contrast": round(contrast_mean, 4), "sibling_gap": round(gap_mean, 4)} if cfg.sibling_fraction > 0 else {}),
                             **({"gen_size": float(f"{gen_mean:.4g}")} if cfg.bias_rank or cfg.gen_penalty > 0 else {}),
+                            **({"phrasing": round(phrasing_mean, 4)} if cfg.phrasing_weight > 0 else {}),
                             "lr": opt.param_groups[0]["lr"],
                             "elapsed_s": round(trained_s + now() - t_start, 1)})
                 say(json.dumps(log[-1]))

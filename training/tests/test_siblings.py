@@ -143,3 +143,33 @@ def test_refuses_siblings_without_two_combinations(tmp_path):
            "--sibling_fraction", "0.5", "--cache_dir", str(tmp_path / "cache")]
     res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert res.returncode != 0 and "two parameter combinations" in res.stderr
+
+
+def test_phrasing_pairs_are_two_phrasings_of_one_combination_among_siblings():
+    import random
+
+    from training.siblings import SiblingIndex, phrasing_pairs
+
+    families = ["a"] * 6 + ["b"] * 3 + ["c"] * 2
+    params = [{"x": 1}, {"x": 1}, {"x": 2}, {"x": 2}, {"x": 3}, {"x": 4}, {"y": 1}, {"y": 1}, {"y": 2}, {"z": 1}, {"z": 2}]
+    index = SiblingIndex.build(families, params)
+    for seed in range(20):
+        pairs = phrasing_pairs(index, random.Random(seed), families=3, combos=4)
+        # Family a has two combinations with two phrasings; b one (so no negatives of its own); c none: only a.
+        assert sorted(tuple(sorted(p)) for p in pairs) == [(0, 1), (2, 3)]
+
+
+def test_phrasing_contrast_is_low_when_phrasings_agree_and_siblings_differ():
+    import math
+
+    from training.siblings import phrasing_contrast
+
+    torch.manual_seed(0)
+    own = torch.randn(6, 3, 8)
+    # Both phrasings read to the same vector: each item's positive is its twin, far above the rest.
+    assert phrasing_contrast(own, own + 0.01 * torch.randn_like(own), 0.1) < 0.05
+    # A representation that ignores the skill (all equal): chance, log(2P - 1).
+    same = torch.ones(6, 3, 8)
+    assert math.isclose(phrasing_contrast(same, same, 0.1).item(), math.log(11), rel_tol=1e-5)
+    # Independent of the pairing: well above the agreeing case.
+    assert phrasing_contrast(own, torch.randn(6, 3, 8), 0.1) > 1.0
