@@ -37,7 +37,7 @@ from .cases import families_in, read_jsonl
 from .config import add_config_args, config_from_args, step_lr
 from .conversations import encode_conversation, load_tokenizer
 from .export.pack import git_commit, load_pack_model, lora_spec_of
-from .hypernet import HypernetConfig, Hypernetwork, compose_slots, save_hypernet
+from .hypernet import HypernetConfig, Hypernetwork, compose_slots, load_hypernet, save_hypernet
 from .siblings import SiblingIndex, contrast_term, per_example_ce, phrasing_contrast, phrasing_pairs, rolled, sibling_rows
 from .skill_encoder import encode_skill
 from .disk_cache import cached, cached_list
@@ -87,6 +87,9 @@ class TrainConfig:
     # vectors (hypernet.py step 5, which the heads read) of the two phrasings must match each other better than any
     # other skill's of the step, their siblings' included: only reading the parameters, not the wording, does that.
     phrasing_weight: float = 0.0
+    # A hypernetwork file of the same shape whose weights this run starts from (a warm start: a fresh optimizer and
+    # schedule); "": a fresh network. Ignored when the run resumes from its own checkpoint.
+    init_from: str = ""
     phrasing_families: int = 4
     phrasing_combos: int = 4
     phrasing_temperature: float = 0.1
@@ -407,6 +410,16 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
             rng.setstate(state["rng"])
         torch.set_rng_state(state["torch_rng"])
         say(f"resumed at step {step}")
+    if cfg.init_from and not step:
+        try:
+            warm = load_hypernet(cfg.init_from)
+        except (OSError, ValueError) as e:
+            raise SystemExit(f"init_from: {e}") from None
+        if warm.config != net.config:
+            differ = [k for k, v in asdict(warm.config).items() if asdict(net.config)[k] != v]
+            raise SystemExit(f"init_from {cfg.init_from} has another shape ({', '.join(differ)}): use the same network options")
+        net.load_state_dict(warm.state_dict())
+        say(f"started from {cfg.init_from}")
     # Only the hypernetwork trains, so only it is wrapped: DDP averages its gradients across ranks in backward().
     model = DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None) if world > 1 else net
     pad_id = tok.pad_token_id if tok.pad_token_id is not None else 0

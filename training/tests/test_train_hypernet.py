@@ -184,3 +184,16 @@ def test_families_from_trains_on_the_named_families_only(tmp_path):
     with open(ROOT / "training/data/train.jsonl") as f:
         branch = sum(json.loads(line)["family"] == "branch_name" and json.loads(line).get("subset", "train") == "train" for line in f)
     assert f"skills, {branch} examples" in res.stdout
+
+
+def test_init_from_starts_from_a_trained_file_and_refuses_another_shape(tmp_path):
+    run(tmp_path / "a", 6)
+    trained = load_hypernet(tmp_path / "a" / "hypernet.safetensors")
+    # A zero-step run started from it saves exactly its weights (a fresh run starts with B at zero).
+    run(tmp_path / "b", 0, ["--init_from", str(tmp_path / "a" / "hypernet.safetensors")])
+    warm = load_hypernet(tmp_path / "b" / "hypernet.safetensors")
+    assert all(torch.equal(v, warm.state_dict()[k]) for k, v in trained.state_dict().items())
+    assert any(h.weight.abs().sum() > 0 for h in warm.head_b)
+    res = subprocess.run(command(tmp_path / "c", 2, ["--init_from", str(tmp_path / "a" / "hypernet.safetensors"), "--d_model", "48"]),
+                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert res.returncode != 0 and "has another shape (d_model)" in res.stderr
