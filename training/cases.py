@@ -20,17 +20,20 @@ from pathlib import Path
 SELECTIONS = ("bench_skills", "eval_base")
 
 
-def read_jsonl(path: Path) -> list[dict]:
-    """The records of a JSONL file in file order (blank lines skipped); a line that is not JSON is named."""
-    out = []
+def numbered_jsonl(path: Path):
+    """(line index from 0, record) for each non-blank line of a JSONL file; a line that is not JSON is named."""
     with Path(path).open(encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
+        for i, line in enumerate(f):
             if line.strip():
                 try:
-                    out.append(json.loads(line))
+                    yield i, json.loads(line)
                 except json.JSONDecodeError as e:
-                    raise ValueError(f"{path}:{n}: not a JSON line ({e.msg})") from None
-    return out
+                    raise ValueError(f"{path}:{i + 1}: not a JSON line ({e.msg})") from None
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    """The records of a JSONL file in file order (blank lines skipped)."""
+    return [record for _, record in numbered_jsonl(path)]
 
 
 def read_testset(path: Path) -> list[dict]:
@@ -44,13 +47,7 @@ def read_skills_dir(skills_dir: Path) -> list[dict]:
     for d in sorted(p for p in Path(skills_dir).iterdir() if (p / "SKILL.md").exists()):
         skill_md = (d / "SKILL.md").read_text(encoding="utf-8")
         # Case ids count the file's lines (blank ones too), as they always have: ids of a folder scored before stay.
-        for i, line in enumerate((d / "cases.jsonl").read_text(encoding="utf-8").split("\n")):
-            if not line.strip():
-                continue
-            try:
-                c = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"{d / 'cases.jsonl'}:{i + 1}: not a JSON line ({e.msg})") from None
+        for i, c in numbered_jsonl(d / "cases.jsonl"):
             cases.append({"case_id": f"{d.name}-{i}", "split": "external", "skill_id": d.name, "family": d.name, "params": {},
                           "skill_md": skill_md, "messages": [{"role": "user", "content": c["input"]}], "expected": c["expected"],
                           "length_bucket": "long" if len(skill_md.split()) > 200 else "short"})

@@ -140,4 +140,3 @@ def phrasing_contrast(first: torch.Tensor, second: torch.Tensor, temperature: fl
     sim = sim.masked_fill(torch.eye(2 * n, dtype=torch.bool, device=z.device), float("-inf"))
     target = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)]).to(z.device)
     return F.cross_entropy(sim, target)
-

@@ -87,12 +87,12 @@ class TrainConfig:
     # vectors (hypernet.py step 5, which the heads read) of the two phrasings must match each other better than any
     # other skill's of the step, their siblings' included: only reading the parameters, not the wording, does that.
     phrasing_weight: float = 0.0
-    # A hypernetwork file of the same shape whose weights this run starts from (a warm start: a fresh optimizer and
-    # schedule); "": a fresh network. Ignored when the run resumes from its own checkpoint.
-    init_from: str = ""
     phrasing_families: int = 4
     phrasing_combos: int = 4
     phrasing_temperature: float = 0.1
+    # A hypernetwork file of the same shape whose weights this run starts from (a warm start: a fresh optimizer and
+    # schedule); "": a fresh network. Ignored when the run resumes from its own checkpoint.
+    init_from: str = ""
     # The first bias_rank of the rank's components are a learned input-independent LoRA (hypernet.py step 7), for what
     # every skill shares; gen_penalty weighs the squared size of the generated part (Hypernetwork.generated_size).
     bias_rank: int = 0
@@ -416,7 +416,8 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
         except (OSError, ValueError) as e:
             raise SystemExit(f"init_from: {e}") from None
         if warm.config != net.config:
-            differ = [k for k, v in asdict(warm.config).items() if asdict(net.config)[k] != v]
+            want = asdict(net.config)
+            differ = [k for k, v in asdict(warm.config).items() if want[k] != v]
             raise SystemExit(f"init_from {cfg.init_from} has another shape ({', '.join(differ)}): use the same network options")
         net.load_state_dict(warm.state_dict())
         say(f"started from {cfg.init_from}")
