@@ -37,11 +37,13 @@ declare -A args=(
   [tokens]="--head tokens"
   [tokens-siblings]="--head tokens --sibling_fraction 0.5 --sibling_k 4"
   [phrasing]="--phrasing_weight 1"
+  [phrasing5]="--phrasing_weight 5"
+  [phrasing-bias]="--phrasing_weight 1 --bias_rank 2 --gen_penalty ${GEN_PENALTY:-100}"
 )
 variants=("$@")
-[ ${#variants[@]} -gt 0 ] || variants=(plain siblings contrast bias atoms tokens tokens-siblings phrasing)
+[ ${#variants[@]} -gt 0 ] || variants=(plain siblings contrast bias atoms tokens tokens-siblings phrasing phrasing5 phrasing-bias)
 for v in "${variants[@]}"; do
-  [ -n "${args[$v]+set}" ] || { echo "unknown variant '$v' (plain siblings contrast bias atoms tokens tokens-siblings phrasing)" >&2; exit 2; }
+  [ -n "${args[$v]+set}" ] || { echo "unknown variant '$v' (${!args[*]})" >&2; exit 2; }
 done
 mkdir -p "$runs" "$results"
 for v in "${variants[@]}"; do
