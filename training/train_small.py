@@ -5,7 +5,11 @@
 
 One config file per run (nanoGPT style); `--key=value` overrides any field. The run folder
 (`out_dir`, git-ignored) holds the tokenizer, `ckpt.pt` (written every `checkpoint_every_s` and at the end)
-and `log.jsonl`; running the same command again resumes from `ckpt.pt`.
+and `log.jsonl`; running the same command again resumes from `ckpt.pt`. With `milestone_dir` (a committed folder)
+every checkpoint also writes the weights in float16, the tokenizer and the training state there, and on a wiped
+machine the same command resumes from that (fresh optimiser state): the CPU run on the whole library
+(training/configs/small-v2.json, scheduled by tokens so that machines of other speeds follow the same schedule)
+spans several sessions, with `--stop_after_tokens=N` to end a session's share on a checkpoint.
 
 Data: every train-split skill's SKILL.md as the system turn, then its conversations; the loss is on the
 assistant turns marked `target` (their content and the closing <|im_end|>) only. A fraction of rows drops
@@ -80,6 +84,10 @@ class SmallConfig:
     valid_every_steps: int = 200
     stop_after_tokens: int = 0  # >0: checkpoint and exit once this many tokens are seen (the next run resumes)
     max_skills: int = 0  # >0: use only this many train skills (smoke tests)
+    # A committed folder (weights in float16, tokenizer, training state) written at every checkpoint, so that a
+    # long CPU run survives a wiped machine: with no ckpt.pt in out_dir, the same command resumes from it (its weights,
+    # step, tokens and data position; the optimiser starts afresh). Empty: off.
+    milestone_dir: str = ""
 
 
 def load_config(path: str | Path | None, overrides: list[str]) -> SmallConfig:
@@ -149,6 +157,45 @@ def load_tokenizer(cfg: SmallConfig, data: SkillData, out_dir: Path) -> Tokenize
     if tok.get_vocab_size() > cfg.vocab_size:
         raise SystemExit(f"tokenizer has {tok.get_vocab_size()} tokens, more than vocab_size {cfg.vocab_size}")
     return tok
+
+
+MILESTONE_FORMAT = "small-train-milestone"
+
+
+def save_milestone(folder: Path, model: Transformer, tokenizer_dir: Path, state: dict[str, Any], cfg: SmallConfig,
+                   command: str) -> None:
+    """Weights in float16 with the training state and config in the metadata, and the tokenizer beside them."""
+    from safetensors.torch import save_file
+
+    (folder / "tokenizer").mkdir(parents=True, exist_ok=True)
+    for f in tokenizer_dir.iterdir():
+        if f.is_file():
+            (folder / "tokenizer" / f.name).write_bytes(f.read_bytes())
+    tensors = {k: v.detach().to("cpu", torch.float16).contiguous() for k, v in model.state_dict().items()}
+    meta = {"format": MILESTONE_FORMAT, "state": json.dumps(state), "config": json.dumps(to_dict(cfg)), "command": command}
+    tmp = folder / "model.tmp"
+    save_file(tensors, str(tmp), metadata=meta)
+    os.replace(tmp, folder / "model.safetensors")
+
+
+def load_milestone(folder: Path, model: Transformer, cfg: SmallConfig) -> dict[str, Any]:
+    """Load a milestone's weights into `model` (refusing another model shape or vocabulary); returns its state."""
+    from safetensors import safe_open
+
+    path = folder / "model.safetensors"
+    with safe_open(str(path), "pt") as f:
+        meta = f.metadata() or {}
+        if meta.get("format") != MILESTONE_FORMAT:
+            raise SystemExit(f"{path} is not a small-model milestone (format {meta.get('format')!r})")
+        saved = json.loads(meta["config"])
+        want = to_dict(cfg)
+        for key in ("vocab_size", "model"):
+            if saved[key] != want[key]:
+                raise SystemExit(f"{path} was trained with {key} {saved[key]}; this config has {want[key]}. "
+                                 f"Point milestone_dir elsewhere or use the milestone's config")
+        weights = {k: f.get_tensor(k).float() for k in f.keys()}
+    model.load_state_dict(weights)
+    return json.loads(meta["state"])
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
@@ -230,6 +277,13 @@ def train(cfg: SmallConfig, command: str = "") -> dict[str, Any]:
     out_dir.mkdir(parents=True, exist_ok=True)
     data_dir = under_root(cfg.data_dir)
     data = SkillData(data_dir, cfg.max_skills)
+    milestone = under_root(cfg.milestone_dir) if cfg.milestone_dir else None
+    ckpt_path = out_dir / "ckpt.pt"
+    from_milestone = milestone is not None and not ckpt_path.exists() and (milestone / "model.safetensors").is_file()
+    if from_milestone:  # the run's tokenizer is the milestone's: a retrained one would number tokens differently
+        (out_dir / "tokenizer").mkdir(exist_ok=True)
+        for f in (milestone / "tokenizer").iterdir():
+            (out_dir / "tokenizer" / f.name).write_bytes(f.read_bytes())
     tok = load_tokenizer(cfg, data, out_dir)
     enc = ChatEncoder(tok)
     pad_id = tok.token_to_id("<|pad|>")
@@ -242,9 +296,11 @@ def train(cfg: SmallConfig, command: str = "") -> dict[str, Any]:
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=cfg.lr, betas=(0.9, 0.95))
-    ckpt_path = out_dir / "ckpt.pt"
     state = {"step": 0, "tokens": 0, "target_tokens": 0, "epoch": 0, "batch": 0, "train_time_s": 0.0, "history": []}
-    if ckpt_path.exists():
+    if from_milestone:
+        state = load_milestone(milestone, model, cfg)
+        print(f"resumed from the milestone {milestone}: step {state['step']}, {state['tokens']} tokens (fresh optimiser state)", flush=True)
+    elif ckpt_path.exists():
         ckpt = torch.load(ckpt_path, weights_only=False, map_location=device)
         model.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["optimizer"])
@@ -261,6 +317,8 @@ def train(cfg: SmallConfig, command: str = "") -> dict[str, Any]:
     def checkpoint() -> None:
         save_checkpoint(ckpt_path, {"model": model.state_dict(), "optimizer": opt.state_dict(), "state": state,
                                     "torch_rng": torch.get_rng_state(), "config": to_dict(cfg), "command": command})
+        if milestone is not None:
+            save_milestone(milestone, model, out_dir / "tokenizer", state, cfg, command)
 
     source = EpochSource(cfg, data, enc, out_dir / "tokenizer" / "tokenizer.json")
     model.train()

@@ -13,7 +13,8 @@ from training.eval_base import evaluate
 from training.model import Transformer, init_weights
 from training.runner import Runner, eos_ids_of
 from training.small_data import ChatEncoder, SkillData, build_rows, collate, pack_rows
-from training.train_small import EpochSource, SmallConfig, batch_loss, load_config, load_run, model_config, packed_forward, train
+from training.train_small import (EpochSource, SmallConfig, batch_loss, load_config, load_milestone, load_run, model_config,
+                                  packed_forward, train)
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 TINY = ["--vocab_size=400", "--model.hidden_size=32", "--model.num_hidden_layers=2", "--model.num_attention_heads=2",
@@ -60,6 +61,32 @@ def test_resume_gives_the_same_state(trained, tmp_path):
     assert state_a["tokens"] == state_b["tokens"] and state_a["step"] == state_b["step"]
     for (name, pa), pb in zip(model_a.state_dict().items(), model_b.state_dict().values()):
         torch.testing.assert_close(pa, pb, rtol=1e-5, atol=1e-6, msg=name)
+
+
+@needs_data
+def test_a_wiped_run_resumes_from_its_committed_milestone(trained, tmp_path):
+    # Run C stops at ~5000 tokens writing a milestone (float16 weights, tokenizer, state); its run folder is then lost
+    # (a wiped machine) and the same command in a fresh folder goes on from the milestone to the straight run's end.
+    milestone, c, d = tmp_path / "milestone", tmp_path / "c", tmp_path / "d"
+    (c / "tokenizer").mkdir(parents=True)
+    for f in ("tokenizer.json", "tokenizer_config.json"):
+        (c / "tokenizer" / f).write_bytes((trained / "tokenizer" / f).read_bytes())
+    train(tiny_cfg(c, "--max_tokens=10000", "--stop_after_tokens=5000", f"--milestone_dir={milestone}"))
+    model_c, _, state_c = load_run(c)
+    assert (milestone / "tokenizer" / "tokenizer.json").read_bytes() == (trained / "tokenizer" / "tokenizer.json").read_bytes()
+    # The milestone holds the stopped run's weights rounded to float16 and its position in the data.
+    fresh = Transformer(model_config(tiny_cfg(d)))
+    state_m = load_milestone(milestone, fresh, tiny_cfg(d))
+    assert (state_m["step"], state_m["tokens"], state_m["epoch"], state_m["batch"]) == (state_c["step"], state_c["tokens"], state_c["epoch"], state_c["batch"])
+    for (name, pa), pb in zip(model_c.state_dict().items(), fresh.state_dict().values()):
+        torch.testing.assert_close(pa.half().float(), pb, rtol=0, atol=0, msg=name)
+    out = train(tiny_cfg(d, "--max_tokens=10000", f"--milestone_dir={milestone}"))  # no ckpt.pt in d: from the milestone
+    _, _, state_a = load_run(trained)
+    assert out["state"]["step"] == state_a["step"] and out["state"]["tokens"] == state_a["tokens"]
+    assert out["state"]["history"][: len(state_c["history"])] == state_c["history"]
+    # A milestone of another model shape is refused by name, not loaded into the wrong tensors.
+    with pytest.raises(SystemExit, match="hidden_size"):
+        train(tiny_cfg(tmp_path / "e", "--max_tokens=10000", "--model.hidden_size=48", f"--milestone_dir={milestone}"))
 
 
 @needs_data
