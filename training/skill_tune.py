@@ -37,7 +37,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from . import general_text
-from .config import add_config_args, config_from_args, step_lr
+from .config import add_config_args, config_from_args, effective_bf16, step_lr
 from .conversations import encode_conversation, load_tokenizer, with_skill
 from .export.pack import git_commit
 from .hf_checkpoint import load_checkpoint
@@ -82,7 +82,7 @@ class SkillTuneConfig:
     anchor_weight: float = 1.0
     anchor_tokens: int = 256
     anchor_positions: int = 64
-    bf16: bool = True  # autocast matmuls to bfloat16 on the CPU (the LoRA and the loss stay float32)
+    bf16: bool = True  # autocast matmuls to bfloat16 on the CPU (the LoRA and the loss stay float32); float32 where the CPU would emulate it
     checkpoint_minutes: float = 10.0
     log_every: int = 5
     threads: int = 2
@@ -292,6 +292,7 @@ def main(argv: list[str] | None = None) -> SkillLora:
 
     t_start = t_ckpt = time.time()
     window = {"ce": 0.0, "ce_tokens": 0, "anchor": 0.0, "n": 0}
+    cfg.bf16 = effective_bf16(cfg.bf16)  # the record says what ran
     autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16)
     while step < cfg.max_steps and (time.time() - t_start) / 60 < cfg.max_minutes:
         t_step = time.time()

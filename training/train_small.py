@@ -28,7 +28,7 @@ import random
 import shlex
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ import torch
 import torch.nn.functional as F
 from tokenizers import Tokenizer
 
-from .config import config_from_overrides, from_dict, run_progress, to_dict, warmup_cosine
+from .config import config_from_overrides, effective_bf16, from_dict, run_progress, to_dict, warmup_cosine
 from .model import ModelConfig, Transformer, count_params, init_weights, rope_cos_sin, rotate_half
 from .small_data import ChatEncoder, Row, SkillData, build_rows, collate, make_batches
 from .tokenizer import train_bpe
@@ -69,7 +69,7 @@ class SmallConfig:
     no_skill_fraction: float = 0.1
     max_tokens: int = 8_000_000  # training length in (non-pad) tokens; the LR schedule spans it ...
     max_train_s: float = 0  # ... or this many seconds of training (0: no limit), whichever ends first
-    bf16: bool = True  # bf16 autocast for matmuls (weights and optimizer stay fp32); ~1.5x on AVX512-BF16 CPUs
+    bf16: bool = True  # bf16 autocast for matmuls (weights and optimizer stay fp32); ~1.5x on AVX512-BF16 CPUs, fp32 where emulated
     lr: float = 2e-3
     min_lr: float = 2e-4
     warmup_steps: int = 100
@@ -273,6 +273,7 @@ class EpochSource:
 def train(cfg: SmallConfig, command: str = "") -> dict[str, Any]:
     torch.set_num_threads(cfg.threads)
     device = torch.device(cfg.device)
+    cfg = replace(cfg, bf16=effective_bf16(cfg.bf16, device.type))  # the checkpoint says what ran
     out_dir = under_root(cfg.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     data_dir = under_root(cfg.data_dir)

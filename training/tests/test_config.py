@@ -96,3 +96,25 @@ def test_small_config_reads_the_committed_run_as_before():
         load_config(None, ["--nope=1"])
     with pytest.raises(SystemExit, match="must look like --key=value"):
         load_config(None, ["--lr"])
+
+
+def test_bf16_is_used_only_where_the_cpu_has_it(monkeypatch):
+    """bfloat16 autocast only where it is native: the detection agrees with the CPU's own flags (Linux), and a CPU
+    without them trains in float32 and says so."""
+    from pathlib import Path as P
+
+    import training.config as config
+
+    cpuinfo = P("/proc/cpuinfo")
+    if cpuinfo.exists():
+        flags = set(next((line.split(":", 1)[1].split() for line in cpuinfo.read_text().splitlines() if line.startswith("flags")), []))
+        if flags & {"avx512_bf16", "amx_bf16"}:
+            assert config.bf16_is_fast("cpu")
+        elif "avx512f" not in flags:  # AVX2 at most: emulated (AVX-512 without BF16 is oneDNN's call either way)
+            assert not config.bf16_is_fast("cpu")
+    said = []
+    monkeypatch.setattr(config, "bf16_is_fast", lambda device="cpu": False)
+    assert config.effective_bf16(True, "cpu", said.append) is False and "float32" in said[0]
+    assert config.effective_bf16(False, "cpu", said.append) is False and len(said) == 1
+    monkeypatch.setattr(config, "bf16_is_fast", lambda device="cpu": True)
+    assert config.effective_bf16(True, "cpu", said.append) is True and len(said) == 1
