@@ -129,12 +129,14 @@ def from_dict(cls: type[T], values: dict[str, Any]) -> T:
 def bf16_is_fast(device: str = "cpu") -> bool:
     """Whether bfloat16 autocast speeds this device up: CUDA, or a CPU with native bfloat16 instructions (AVX512-BF16,
     AMX). An AVX2-only CPU emulates them, which made a Gemma skill-tune step ~20x slower than in float32."""
-    if device != "cpu":
-        return True
     import torch
 
     try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        if device == "cuda":
+            return bool(torch.cuda.is_bf16_supported())
+        if device != "cpu":
+            return True
+        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
     except (AttributeError, RuntimeError):
         return False
 

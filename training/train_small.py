@@ -7,9 +7,10 @@ One config file per run (nanoGPT style); `--key=value` overrides any field. The 
 (`out_dir`, git-ignored) holds the tokenizer, `ckpt.pt` (written every `checkpoint_every_s` and at the end)
 and `log.jsonl`; running the same command again resumes from `ckpt.pt`. With `milestone_dir` (a committed folder)
 every checkpoint also writes the weights in float16, the tokenizer and the training state there, and on a wiped
-machine the same command resumes from that (fresh optimiser state): the CPU run on the whole library
-(training/configs/small-v2.json, scheduled by tokens so that machines of other speeds follow the same schedule)
-spans several sessions, with `--stop_after_tokens=N` to end a session's share on a checkpoint.
+machine the same command resumes from the further of the two (fresh optimiser state, its learning rate warmed up
+again over warmup_steps): the CPU run on the whole library (training/configs/small-v2.json, scheduled by tokens so
+that machines of other speeds follow the same schedule) spans several sessions, each ended on a checkpoint by
+`--stop_after_tokens=N` (N counts the whole run's tokens, not the session's).
 
 Data: every train-split skill's SKILL.md as the system turn, then its conversations; the loss is on the
 assistant turns marked `target` (their content and the closing <|im_end|>) only. A fraction of rows drops
@@ -160,42 +161,68 @@ def load_tokenizer(cfg: SmallConfig, data: SkillData, out_dir: Path) -> Tokenize
 
 
 MILESTONE_FORMAT = "small-train-milestone"
+# What a milestone's model and its data position mean: the same keys or it is refused (the data order and the
+# rows (epoch, batch) point at depend on all of these).
+MILESTONE_KEYS = ("vocab_size", "model", "seed", "data_dir", "max_skills", "max_row_tokens", "batch_tokens", "no_skill_fraction")
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
 
 
 def save_milestone(folder: Path, model: Transformer, tokenizer_dir: Path, state: dict[str, Any], cfg: SmallConfig,
                    command: str) -> None:
-    """Weights in float16 with the training state and config in the metadata, and the tokenizer beside them."""
+    """Weights in float16 with the training state and config in the metadata, and the tokenizer beside them (each
+    file replaced whole, so a kill mid-write leaves the previous milestone)."""
     from safetensors.torch import save_file
 
     (folder / "tokenizer").mkdir(parents=True, exist_ok=True)
     for f in tokenizer_dir.iterdir():
-        if f.is_file():
-            (folder / "tokenizer" / f.name).write_bytes(f.read_bytes())
+        target = folder / "tokenizer" / f.name
+        if f.is_file() and (not target.is_file() or target.read_bytes() != f.read_bytes()):
+            write_atomic(target, f.read_bytes())
     tensors = {k: v.detach().to("cpu", torch.float16).contiguous() for k, v in model.state_dict().items()}
     meta = {"format": MILESTONE_FORMAT, "state": json.dumps(state), "config": json.dumps(to_dict(cfg)), "command": command}
-    tmp = folder / "model.tmp"
+    tmp = folder / "model.safetensors.tmp"
     save_file(tensors, str(tmp), metadata=meta)
     os.replace(tmp, folder / "model.safetensors")
 
 
-def load_milestone(folder: Path, model: Transformer, cfg: SmallConfig) -> dict[str, Any]:
-    """Load a milestone's weights into `model` (refusing another model shape or vocabulary); returns its state."""
+def milestone_state(folder: Path, cfg: SmallConfig) -> dict[str, Any] | None:
+    """The training state of the milestone in `folder` (None: there is none), after checking that it was made with
+    this config's model, vocabulary and data settings and that its tokenizer is there."""
     from safetensors import safe_open
 
     path = folder / "model.safetensors"
+    if not path.is_file():
+        return None
     with safe_open(str(path), "pt") as f:
         meta = f.metadata() or {}
-        if meta.get("format") != MILESTONE_FORMAT:
-            raise SystemExit(f"{path} is not a small-model milestone (format {meta.get('format')!r})")
-        saved = json.loads(meta["config"])
-        want = to_dict(cfg)
-        for key in ("vocab_size", "model"):
-            if saved[key] != want[key]:
-                raise SystemExit(f"{path} was trained with {key} {saved[key]}; this config has {want[key]}. "
-                                 f"Point milestone_dir elsewhere or use the milestone's config")
+    if meta.get("format") != MILESTONE_FORMAT:
+        raise SystemExit(f"{path} is not a small-model milestone (format {meta.get('format')!r})")
+    saved, want = json.loads(meta["config"]), to_dict(cfg)
+    for key in MILESTONE_KEYS:
+        if saved.get(key) != want[key]:
+            raise SystemExit(f"{path} was trained with {key} {saved.get(key)}; this config has {want[key]}. "
+                             f"Point milestone_dir elsewhere or use the milestone's config")
+    if not (folder / "tokenizer" / "tokenizer.json").is_file():
+        raise SystemExit(f"{folder} has no tokenizer/tokenizer.json beside its weights: the milestone is incomplete")
+    return json.loads(meta["state"])
+
+
+def load_milestone(folder: Path, model: Transformer, cfg: SmallConfig) -> dict[str, Any]:
+    """Load a milestone's weights into `model` (after milestone_state's checks); returns its state."""
+    from safetensors import safe_open
+
+    state = milestone_state(folder, cfg)
+    if state is None:
+        raise SystemExit(f"no milestone in {folder}")
+    with safe_open(str(folder / "model.safetensors"), "pt") as f:
         weights = {k: f.get_tensor(k).float() for k in f.keys()}
     model.load_state_dict(weights)
-    return json.loads(meta["state"])
+    return state
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
@@ -280,11 +307,20 @@ def train(cfg: SmallConfig, command: str = "") -> dict[str, Any]:
     data = SkillData(data_dir, cfg.max_skills)
     milestone = under_root(cfg.milestone_dir) if cfg.milestone_dir else None
     ckpt_path = out_dir / "ckpt.pt"
-    from_milestone = milestone is not None and not ckpt_path.exists() and (milestone / "model.safetensors").is_file()
+    # Checked before anything is written: a milestone of another model or data is refused, not overwritten.
+    ahead = milestone_state(milestone, cfg) if milestone is not None else None
+    if ahead is not None and ckpt_path.exists():
+        # A machine that kept its run folder while another session committed a newer milestone: go on from the
+        # further of the two (the checkpoint would otherwise overwrite the newer milestone at its next save).
+        kept = torch.load(ckpt_path, weights_only=False, map_location="cpu")["state"]
+        if kept["tokens"] >= ahead["tokens"]:
+            ahead = None
+    from_milestone = ahead is not None
     if from_milestone:  # the run's tokenizer is the milestone's: a retrained one would number tokens differently
         (out_dir / "tokenizer").mkdir(exist_ok=True)
         for f in (milestone / "tokenizer").iterdir():
-            (out_dir / "tokenizer" / f.name).write_bytes(f.read_bytes())
+            if f.is_file():
+                (out_dir / "tokenizer" / f.name).write_bytes(f.read_bytes())
     tok = load_tokenizer(cfg, data, out_dir)
     enc = ChatEncoder(tok)
     pad_id = tok.token_to_id("<|pad|>")
@@ -300,6 +336,7 @@ def train(cfg: SmallConfig, command: str = "") -> dict[str, Any]:
     state = {"step": 0, "tokens": 0, "target_tokens": 0, "epoch": 0, "batch": 0, "train_time_s": 0.0, "history": []}
     if from_milestone:
         state = load_milestone(milestone, model, cfg)
+        state["rewarm_from"] = state["step"]  # a fresh optimiser: warm the learning rate up again from here
         print(f"resumed from the milestone {milestone}: step {state['step']}, {state['tokens']} tokens (fresh optimiser state)", flush=True)
     elif ckpt_path.exists():
         ckpt = torch.load(ckpt_path, weights_only=False, map_location=device)
@@ -309,6 +346,9 @@ def train(cfg: SmallConfig, command: str = "") -> dict[str, Any]:
         torch.set_rng_state(ckpt["torch_rng"].cpu())
         print(f"resumed from {ckpt_path}: step {state['step']}, {state['tokens']} tokens", flush=True)
     (out_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=2) + "\n")
+    # Each invocation of a run that spans sessions (and machines): where it began, from what, in which precision.
+    state.setdefault("sessions", []).append({"step": state["step"], "tokens": state["tokens"], "bf16": cfg.bf16,
+                                             "from": "milestone" if from_milestone else "checkpoint" if state["step"] else "start"})
     print(f"model: {count_params(model)} parameters, vocab {tok.get_vocab_size()}", flush=True)
 
     valid_rows = build_rows(enc, data.valid(), cfg.max_row_tokens, 0.0, random.Random(f"{cfg.seed}:valid"))
@@ -332,6 +372,8 @@ def train(cfg: SmallConfig, command: str = "") -> dict[str, Any]:
             t0 = time.monotonic()
             batch = collate(batches[state["batch"]], pad_id, device)
             lr = warmup_cosine(state["step"], cfg.lr, cfg.warmup_steps, progress(cfg, state), min_lr=cfg.min_lr)
+            if "rewarm_from" in state:
+                lr *= min(1.0, (state["step"] - state["rewarm_from"] + 1) / max(1, cfg.warmup_steps))
             for g in opt.param_groups:
                 g["lr"] = lr
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):

@@ -80,13 +80,24 @@ def test_a_wiped_run_resumes_from_its_committed_milestone(trained, tmp_path):
     assert (state_m["step"], state_m["tokens"], state_m["epoch"], state_m["batch"]) == (state_c["step"], state_c["tokens"], state_c["epoch"], state_c["batch"])
     for (name, pa), pb in zip(model_c.state_dict().items(), fresh.state_dict().values()):
         torch.testing.assert_close(pa.half().float(), pb, rtol=0, atol=0, msg=name)
-    out = train(tiny_cfg(d, "--max_tokens=10000", f"--milestone_dir={milestone}"))  # no ckpt.pt in d: from the milestone
+    # No ckpt.pt in d: from the milestone. At learning rate 0 the run ends with exactly the weights it started from,
+    # which must be the milestone's, not a fresh model's.
+    out = train(tiny_cfg(d, "--max_tokens=10000", "--lr=0", "--min_lr=0", f"--milestone_dir={milestone}"))
     _, _, state_a = load_run(trained)
     assert out["state"]["step"] == state_a["step"] and out["state"]["tokens"] == state_a["tokens"]
     assert out["state"]["history"][: len(state_c["history"])] == state_c["history"]
-    # A milestone of another model shape is refused by name, not loaded into the wrong tensors.
-    with pytest.raises(SystemExit, match="hidden_size"):
-        train(tiny_cfg(tmp_path / "e", "--max_tokens=10000", "--model.hidden_size=48", f"--milestone_dir={milestone}"))
+    assert [x["from"] for x in out["state"]["sessions"]] == ["start", "milestone"]
+    for (name, pa), pb in zip(model_c.state_dict().items(), load_run(d)[0].state_dict().values()):
+        torch.testing.assert_close(pa.half().float(), pb, rtol=0, atol=0, msg=name)
+    # A machine that kept its older run folder (c, stopped at ~5000 tokens) goes on from the newer milestone (d's
+    # finished run) instead of writing its older state over it.
+    again = train(tiny_cfg(c, "--max_tokens=10000", f"--milestone_dir={milestone}"))
+    assert again["state"]["tokens"] == state_a["tokens"] and load_milestone(milestone, fresh, tiny_cfg(c))["tokens"] == state_a["tokens"]
+    # A milestone of another model shape or data order is refused by name before anything is written.
+    for bad, name in (("--model.hidden_size=48", "hidden_size"), ("--batch_tokens=2048", "batch_tokens"), ("--seed=1", "seed")):
+        with pytest.raises(SystemExit, match=name):
+            train(tiny_cfg(tmp_path / "e", "--max_tokens=10000", bad, f"--milestone_dir={milestone}"))
+    assert not (tmp_path / "e" / "tokenizer").exists()
 
 
 @needs_data
