@@ -48,8 +48,14 @@ test('Gemma 3 270M pack (wasm): logits equal onnxruntime on the WebAssembly grap
   const pythonKl = kl(reference.onnxruntime, reference.onnxruntimeCpuGraph);
   console.log(`KL(pack graph || CPU graph): wasm ${wasmKl.toFixed(4)}, Python ${pythonKl.toFixed(4)}; max logit difference to Python's CPU graph ${maxDiff(logits, reference.onnxruntimeCpuGraph).toFixed(3)}`);
   expect(argmax(logits)).toBe(argmax(reference.onnxruntime));
-  expect(wasmKl).toBeLessThan(Math.max(0.1, 3 * pythonKl));
-  expect(maxDiff(logits, reference.onnxruntimeCpuGraph)).toBeLessThan(3); // a wrong wiring moves logits by tens
+  if (reference.nativeInt8Saturates) {
+    // This CPU's native onnxruntime sums uint8 x int8 pairs in saturating 16 bits (x86 without VNNI); the browser's
+    // WebAssembly kernels sum exactly, so Python's CPU graph is no reference here: the pack graph alone is.
+    expect(wasmKl).toBeLessThan(0.1);
+  } else {
+    expect(wasmKl).toBeLessThan(Math.max(0.1, 3 * pythonKl));
+    expect(maxDiff(logits, reference.onnxruntimeCpuGraph)).toBeLessThan(3); // a wrong wiring moves logits by tens
+  }
   if (reference.transformers) expect(argmax(logits)).toBe(argmax(reference.transformers));
 });
 

@@ -275,6 +275,35 @@ def build_cpu_graph(pack: Path, calibration: list[list[int]], log=print) -> dict
     return described
 
 
+_PROBE: float | None = None
+
+
+def int8_probe_sum() -> float:
+    """The native onnxruntime's DynamicQuantizeMatMul of 64 activations 1.0 (quantized to 255, scale 1/255) with 64
+    weights 127 (scale 1): 8128 when summed exactly, 32 x 32767 / 255 = 4112 when summed in saturating 16-bit pairs."""
+    global _PROBE
+    if _PROBE is None:
+        k = 64
+        node = helper.make_node("DynamicQuantizeMatMul", ["A", "B", "scale", "zero"], ["Y"], domain="com.microsoft")
+        graph = helper.make_graph([node], "probe", [helper.make_tensor_value_info("A", TensorProto.FLOAT, [1, k])],
+                                  [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, 1])],
+                                  initializer=[numpy_helper.from_array(np.full((k, 1), 127, np.int8), "B"),
+                                               numpy_helper.from_array(np.array([1.0], np.float32), "scale"),
+                                               numpy_helper.from_array(np.array([0], np.int8), "zero")])
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)])
+        sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+        _PROBE = float(sess.run(None, {"A": np.ones((1, k), np.float32)})[0][0, 0])
+    return _PROBE
+
+
+def native_int8_saturates() -> bool:
+    """Whether this machine's native onnxruntime sums uint8 x int8 products in saturating 16-bit pairs (x86 without
+    VNNI: AVX2's vpmaddubsw), so that DynamicQuantizeMatMul with large activations and weights loses magnitude.
+    The browser's WebAssembly kernels and VNNI CPUs sum exactly; on such a CPU the native session is no reference for
+    the graph's products."""
+    return abs(int8_probe_sum() - 127 * 64) > 1.0
+
+
 def quantize_rows(x: np.ndarray) -> tuple[np.ndarray, np.float32]:
     """ONNX DynamicQuantizeLinear of a float32 vector, in float32 as onnxruntime computes it; returns (q - zero point)
     as int32 and the scale."""

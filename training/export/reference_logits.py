@@ -71,7 +71,10 @@ def main() -> None:
     ids = render_ids(load_tokenizer(args.pack), [{"role": "user", "content": args.message}], add_generation_prompt=True)
     out = {"inputIds": ids, "onnxruntime": ort_logits(args.pack, ids).tolist()}
     if args.cpu_graph:
+        from .cpu_graph import native_int8_saturates
+
         out["onnxruntimeCpuGraph"] = ort_logits(args.pack, ids, "cpu").tolist()
+        out["nativeInt8Saturates"] = native_int8_saturates()  # then the line above is no reference for the browser's
     if args.transformers:
         import torch
         import transformers

@@ -10,7 +10,8 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from training.export.cpu_graph import MODEL_FILE, WEIGHTS_FILE, build_cpu_graph, cpu_logits, head_logits, quantize_rows, random_calibration
+from training.export.cpu_graph import (MODEL_FILE, WEIGHTS_FILE, build_cpu_graph, cpu_logits, head_logits, int8_probe_sum,
+                                       native_int8_saturates, quantize_rows, random_calibration)
 from training.export.pack import export_pack, load_pack_model, lora_spec_of, random_lora, sha256_file
 from training.export.quant import SCHEMES
 from training.export.reference_logits import run_session
@@ -62,8 +63,19 @@ def test_manifest_lists_the_cpu_files(pack):
     assert locations == {WEIGHTS_FILE}
 
 
+def test_the_saturation_probe_reads_one_of_the_two_known_sums():
+    """native_int8_saturates' probe (64 x 255 x 127 after dynamic quantization) is either exact (8128: VNNI, ARM) or
+    saturated per 16-bit pair (32 pairs x 32767 / 255 = 4112: x86 without VNNI); anything else is another fault."""
+    got = int8_probe_sum()
+    assert abs(got - 8128) < 1 or abs(got - 32 * 32767 / 255) < 1, got
+    assert native_int8_saturates() == (abs(got - 8128) >= 1)
+
+
 @pytest.mark.parametrize("with_lora", [False, True])
 def test_cpu_graph_follows_the_pack_model(pack, with_lora):
+    if native_int8_saturates():
+        pytest.skip("this CPU's native onnxruntime saturates uint8 x int8 pair sums (x86 without VNNI), which the "
+                    "browser's WebAssembly kernels do not: no reference here for the graph's products")
     kind, reference, manifest, _, out = pack
     config, spec = reference.config, lora_spec_of(manifest)
     lora = random_lora(config, spec, seed=3, std=0.1) if with_lora else {m: (a * 0, b * 0) for m, (a, b) in random_lora(config, spec, 3).items()}
@@ -120,5 +132,8 @@ def test_head_rows_follow_onnx_dynamic_quantization():
     a, a_scale = quantize_rows(x)
     assert a_scale == s
     np.testing.assert_array_equal(a, q[0].astype(np.int32) - int(z))
-    np.testing.assert_allclose(head_logits(x, rows, scale), y[0], rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(np.array(fx["logits"], np.float32), y[0], rtol=1e-6, atol=1e-6)
+    # The fixture's logits were onnxruntime's on a CPU that sums exactly; head_logits must give them everywhere, and
+    # this machine's onnxruntime too unless it saturates its uint8 x int8 pair sums (x86 without VNNI).
+    np.testing.assert_allclose(head_logits(x, rows, scale), np.array(fx["logits"], np.float32), rtol=1e-6, atol=1e-6)
+    if not native_int8_saturates():
+        np.testing.assert_allclose(head_logits(x, rows, scale), y[0], rtol=1e-6, atol=1e-6)
