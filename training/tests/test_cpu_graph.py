@@ -64,7 +64,7 @@ def test_manifest_lists_the_cpu_files(pack):
 
 
 def test_the_saturation_probe_reads_one_of_the_two_known_sums():
-    """native_int8_saturates' probe (64 x 255 x 127 after dynamic quantization) is either exact (8128: VNNI, ARM) or
+    """native_int8_saturates' probe (64 x 255 x 127 after dynamic quantization) is either exact (8128) or
     saturated per 16-bit pair (32 pairs x 32767 / 255 = 4112: x86 without VNNI); anything else is another fault."""
     got = int8_probe_sum()
     assert abs(got - 8128) < 1 or abs(got - 32 * 32767 / 255) < 1, got
