@@ -166,10 +166,15 @@ MILESTONE_FORMAT = "small-train-milestone"
 MILESTONE_KEYS = ("vocab_size", "model", "seed", "data_dir", "max_skills", "max_row_tokens", "batch_tokens", "no_skill_fraction")
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+def copy_files(src: Path, dst: Path) -> None:
+    """The plain files of folder `src` into `dst`, each replaced whole and only where it differs."""
+    dst.mkdir(parents=True, exist_ok=True)
+    for f in src.iterdir():
+        target = dst / f.name
+        if f.is_file() and (not target.is_file() or target.read_bytes() != f.read_bytes()):
+            tmp = target.with_name(target.name + ".tmp")
+            tmp.write_bytes(f.read_bytes())
+            os.replace(tmp, target)
 
 
 def save_milestone(folder: Path, model: Transformer, tokenizer_dir: Path, state: dict[str, Any], cfg: SmallConfig,
@@ -178,11 +183,7 @@ def save_milestone(folder: Path, model: Transformer, tokenizer_dir: Path, state:
     file replaced whole, so a kill mid-write leaves the previous milestone)."""
     from safetensors.torch import save_file
 
-    (folder / "tokenizer").mkdir(parents=True, exist_ok=True)
-    for f in tokenizer_dir.iterdir():
-        target = folder / "tokenizer" / f.name
-        if f.is_file() and (not target.is_file() or target.read_bytes() != f.read_bytes()):
-            write_atomic(target, f.read_bytes())
+    copy_files(tokenizer_dir, folder / "tokenizer")
     tensors = {k: v.detach().to("cpu", torch.float16).contiguous() for k, v in model.state_dict().items()}
     meta = {"format": MILESTONE_FORMAT, "state": json.dumps(state), "config": json.dumps(to_dict(cfg)), "command": command}
     tmp = folder / "model.safetensors.tmp"
@@ -309,18 +310,12 @@ def train(cfg: SmallConfig, command: str = "") -> dict[str, Any]:
     ckpt_path = out_dir / "ckpt.pt"
     # Checked before anything is written: a milestone of another model or data is refused, not overwritten.
     ahead = milestone_state(milestone, cfg) if milestone is not None else None
-    if ahead is not None and ckpt_path.exists():
-        # A machine that kept its run folder while another session committed a newer milestone: go on from the
-        # further of the two (the checkpoint would otherwise overwrite the newer milestone at its next save).
-        kept = torch.load(ckpt_path, weights_only=False, map_location="cpu")["state"]
-        if kept["tokens"] >= ahead["tokens"]:
-            ahead = None
-    from_milestone = ahead is not None
+    ckpt = torch.load(ckpt_path, weights_only=False, map_location=device) if ckpt_path.exists() else None
+    # A machine that kept its run folder while another session committed a newer milestone goes on from the further
+    # of the two (the checkpoint would otherwise overwrite the newer milestone at its next save).
+    from_milestone = ahead is not None and (ckpt is None or ckpt["state"]["tokens"] < ahead["tokens"])
     if from_milestone:  # the run's tokenizer is the milestone's: a retrained one would number tokens differently
-        (out_dir / "tokenizer").mkdir(exist_ok=True)
-        for f in (milestone / "tokenizer").iterdir():
-            if f.is_file():
-                (out_dir / "tokenizer" / f.name).write_bytes(f.read_bytes())
+        copy_files(milestone / "tokenizer", out_dir / "tokenizer")
     tok = load_tokenizer(cfg, data, out_dir)
     enc = ChatEncoder(tok)
     pad_id = tok.token_to_id("<|pad|>")
@@ -338,8 +333,7 @@ def train(cfg: SmallConfig, command: str = "") -> dict[str, Any]:
         state = load_milestone(milestone, model, cfg)
         state["rewarm_from"] = state["step"]  # a fresh optimiser: warm the learning rate up again from here
         print(f"resumed from the milestone {milestone}: step {state['step']}, {state['tokens']} tokens (fresh optimiser state)", flush=True)
-    elif ckpt_path.exists():
-        ckpt = torch.load(ckpt_path, weights_only=False, map_location=device)
+    elif ckpt is not None:
         model.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["optimizer"])
         state = ckpt["state"]
