@@ -140,3 +140,52 @@ def phrasing_contrast(first: torch.Tensor, second: torch.Tensor, temperature: fl
     sim = sim.masked_fill(torch.eye(2 * n, dtype=torch.bool, device=z.device), float("-inf"))
     target = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)]).to(z.device)
     return F.cross_entropy(sim, target)
+
+
+@dataclass
+class ParamLabels:
+    """What a train skill says, as classes for the parameter probe: its family, and for each of its parameters the
+    value among those the family's train skills give that parameter. Classes live in one flat space of `size`
+    logits cut into groups (the family group first, then one per family and parameter)."""
+
+    groups: list[tuple[int, int]]  # (offset, number of classes) of each group in the flat space
+    names: list[str]  # "family" or "FAMILY.PARAM", per group
+    of_skill: list[list[tuple[int, int]]]  # per skill: (group, class within the group) for each group it belongs to
+    size: int
+
+    @classmethod
+    def build(cls, families: list[str], params: list[dict]) -> "ParamLabels":
+        family_ids = {f: i for i, f in enumerate(sorted(set(families)))}
+        values: dict[tuple[str, str], dict[str, int]] = {}
+        for family, p in zip(families, params):
+            for key, value in sorted(p.items()):
+                values.setdefault((family, key), {}).setdefault(json.dumps(value, sort_keys=True), 0)
+        # Values in sorted order, so the labels do not depend on the order of the skills.
+        keyed = {k: {v: i for i, v in enumerate(sorted(vals))} for k, vals in sorted(values.items())}
+        names = ["family"] + [f"{f}.{k}" for f, k in keyed]
+        sizes = [len(family_ids)] + [len(v) for v in keyed.values()]
+        offsets = [sum(sizes[:i]) for i in range(len(sizes))]
+        group_of = {k: 1 + i for i, k in enumerate(keyed)}
+        of_skill = []
+        for family, p in zip(families, params):
+            labels = [(0, family_ids[family])]
+            labels += [(group_of[(family, key)], keyed[(family, key)][json.dumps(value, sort_keys=True)]) for key, value in sorted(p.items())]
+            of_skill.append(labels)
+        return cls(list(zip(offsets, sizes)), names, of_skill, sum(sizes))
+
+
+def param_probe_loss(logits: torch.Tensor, labels: ParamLabels, skills: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """(loss, accuracy) of the parameter probe. logits [B, N, size]: one row per skill of `skills` and per target
+    vector (the probe reads each of the hypernetwork's N per-target vectors on its own). Each group a skill belongs to
+    is one classification among that group's classes; the loss is the mean cross-entropy over skills, groups and
+    targets (~log of a group's size when the vectors ignore the skill), the accuracy the share of those argmaxes that
+    are right."""
+    losses, hits = [], []
+    for row, skill in enumerate(skills):
+        for group, target in labels.of_skill[skill]:
+            offset, n = labels.groups[group]
+            seg = logits[row, :, offset:offset + n]  # [N, n]
+            want = torch.full((seg.shape[0],), target, dtype=torch.long, device=seg.device)
+            losses.append(F.cross_entropy(seg, want, reduction="none"))
+            hits.append(seg.argmax(-1) == want)
+    return torch.cat(losses).mean(), torch.cat(hits).float().mean()

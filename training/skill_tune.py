@@ -266,6 +266,9 @@ def main(argv: list[str] | None = None) -> SkillLora:
         lora.load_state_dict(state["lora"])
         opt.load_state_dict(state["opt"])
         step, log, totals = state["step"], state["log"], state["totals"]
+        # the run's lineage (the committed delta it began from) stays on record; older checkpoints kept it in record.json
+        prior = out / "record.json"
+        resumed_from = state.get("resumed_from", json.loads(prior.read_text()).get("resumed_from") if prior.exists() else None)
         print(f"resumed from {ckpt} at step {step}", flush=True)
     elif args.init:
         pairs, scale, record = load_delta(args.init)
@@ -284,7 +287,8 @@ def main(argv: list[str] | None = None) -> SkillLora:
                 "resumed_from": resumed_from, "commit": git_commit(), "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
     def save() -> None:
-        torch.save({"lora": lora.state_dict(), "opt": opt.state_dict(), "step": step, "log": log, "totals": totals}, out / "ckpt.tmp")
+        torch.save({"lora": lora.state_dict(), "opt": opt.state_dict(), "step": step, "log": log, "totals": totals,
+                    "resumed_from": resumed_from}, out / "ckpt.tmp")
         (out / "ckpt.tmp").replace(ckpt)
         rec = record()
         save_delta(lora, out / "delta.safetensors", rec)

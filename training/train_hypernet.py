@@ -38,7 +38,8 @@ from .config import add_config_args, config_from_args, step_lr
 from .conversations import encode_conversation, load_tokenizer
 from .export.pack import git_commit, load_pack_model, lora_spec_of
 from .hypernet import HypernetConfig, Hypernetwork, compose_slots, load_hypernet, save_hypernet
-from .siblings import SiblingIndex, contrast_term, per_example_ce, phrasing_contrast, phrasing_pairs, rolled, sibling_rows
+from .siblings import (ParamLabels, SiblingIndex, contrast_term, param_probe_loss, per_example_ce, phrasing_contrast, phrasing_pairs,
+                       rolled, sibling_rows)
 from .skill_encoder import encode_skill
 from .disk_cache import cached, cached_list
 from .teacher import TeacherTargets, base_misses, build_targets, cache_key, topk_kl
@@ -90,6 +91,11 @@ class TrainConfig:
     phrasing_families: int = 4
     phrasing_combos: int = 4
     phrasing_temperature: float = 0.1
+    # Parameter probe (siblings.param_probe_loss), weight 0: off. A linear probe, used in training only, reads each of
+    # the hypernetwork's per-target vectors of the batch's own skills and must name the skill's family and each of
+    # its parameter values; supervised where the phrasing contrast only compares, so the vectors the heads read come
+    # to say what the skill asks for in any wording (held-out phrasings) and value by value (held-out combinations).
+    param_weight: float = 0.0
     # A hypernetwork file of the same shape whose weights this run starts from (a warm start: a fresh optimizer and
     # schedule); "": a fresh network. Ignored when the run resumes from its own checkpoint.
     init_from: str = ""
@@ -122,7 +128,7 @@ class TrainConfig:
 # Options that shape the network or what it reads, and the clock its logged seconds count: a checkpoint made with
 # others cannot be resumed.
 SHAPING = ("pack", "d_model", "num_heads", "mlp_hidden", "bias_rank", "head", "num_atoms", "encoder_layers", "max_skills", "chunk_tokens",
-           "families_from", "clock")
+           "families_from", "clock", "param_weight")  # param_weight: whether a probe's weights and optimiser state are saved
 
 
 def is_main() -> bool:
@@ -168,6 +174,7 @@ class Data:
         self.family = [s["family"] for s in skills]
         self.params = [s["params"] for s in skills]
         self.siblings = SiblingIndex.build(self.family, self.params)
+        self.labels = ParamLabels.build(self.family, self.params)
         # The base is frozen, so encodings are computed once and shared by every seed.
         weights_sha = next(f["sha256"][:12] for f in manifest["files"] if f["role"] == "weights")
 
@@ -359,11 +366,15 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
         raise SystemExit(f"sibling_fraction must be in [0, 1] and sibling_k at least 2, not {cfg.sibling_fraction} and {cfg.sibling_k}")
     if cfg.gen_penalty < 0:
         raise SystemExit(f"gen_penalty must be at least 0, not {cfg.gen_penalty}")
+    if cfg.param_weight < 0:
+        raise SystemExit(f"param_weight must be at least 0, not {cfg.param_weight}")
     if cfg.phrasing_weight < 0 or (cfg.phrasing_weight > 0 and (cfg.phrasing_families < 1 or cfg.phrasing_combos < 1 or cfg.phrasing_temperature <= 0)):
         raise SystemExit("phrasing_weight must be at least 0; with it, phrasing_families and phrasing_combos at least 1 and phrasing_temperature above 0")
     device, rank, world = setup(cfg)
     if world > 1 and cfg.phrasing_weight > 0:
         raise SystemExit("phrasing_weight runs in a single process only (its pass is not under DistributedDataParallel)")
+    if world > 1 and cfg.param_weight > 0:
+        raise SystemExit("param_weight runs in a single process only (its probe is not under DistributedDataParallel)")
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     rng = rank_rng(cfg.seed, rank)
@@ -393,7 +404,15 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
         raise SystemExit("sibling_fraction needs a family with two parameter combinations among the train skills (raise max_skills)")
     if rank == 0 and world > 1:
         dist.barrier()
-    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    # The parameter probe trains with the network and is not part of the saved hypernetwork. It starts at zero (every
+    # class equally likely: the loss starts at the mean log group size).
+    probe = torch.nn.Linear(cfg.d_model, data.labels.size).to(device) if cfg.param_weight > 0 else None
+    if probe is not None:
+        torch.nn.init.zeros_(probe.weight)
+        torch.nn.init.zeros_(probe.bias)
+        say(f"parameter probe: {len(data.labels.groups)} groups ({data.labels.groups[0][1]} families), {data.labels.size} classes")
+    trained = list(net.parameters()) + (list(probe.parameters()) if probe is not None else [])
+    opt = torch.optim.AdamW(trained, lr=cfg.lr, weight_decay=cfg.weight_decay)
     step, log = 0, []
     ckpt = out / "ckpt.pt"
     if ckpt.exists():  # every rank resumes from it
@@ -403,6 +422,8 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
             was = ", ".join(f"{k}={state['config'].get(k)!r}" for k in changed)
             raise SystemExit(f"{ckpt} was trained with other {', '.join(changed)} ({was}): use another --out or the same options")
         net.load_state_dict(state["model"])
+        if probe is not None:
+            probe.load_state_dict(state["probe"])
         opt.load_state_dict(state["opt"])
         step, log = state["step"], state["log"]
         rng = rank_rng(cfg.seed, rank, step)
@@ -431,11 +452,13 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
     contrast, gap = torch.tensor(0.0), torch.tensor(0.0)
     gen_size = torch.tensor(0.0)
     phrasing = torch.tensor(0.0)
+    params_loss, params_acc = torch.tensor(0.0), torch.tensor(0.0)
     trained_s = log[-1]["elapsed_s"] if log else 0.0
 
     def save() -> None:
         torch.save({"model": net.state_dict(), "opt": opt.state_dict(), "step": step, "log": log, "rng": rng.getstate(),
-                    "torch_rng": torch.get_rng_state(), "config": asdict(cfg)}, out / "ckpt.tmp")
+                    "torch_rng": torch.get_rng_state(), "config": asdict(cfg),
+                    **({"probe": probe.state_dict()} if probe is not None else {})}, out / "ckpt.tmp")
         (out / "ckpt.tmp").replace(ckpt)
 
     net.train()
@@ -488,6 +511,11 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
                 z = net.pool(ph, pmask)
                 phrasing = phrasing_contrast(z[: len(pairs)], z[len(pairs):], cfg.phrasing_temperature)
                 loss = loss + cfg.phrasing_weight * phrasing
+        if probe is not None:
+            # The batch's own skills (their encodings lead `hidden`), pooled again: the vectors the heads read.
+            z = net.pool(hidden[: len(own)], hmask[: len(own)])
+            params_loss, params_acc = param_probe_loss(probe(z), data.labels, own)
+            loss = loss + cfg.param_weight * params_loss
         if cfg.anchor_weight > 0 and step % cfg.anchor_every == 0:
             # Conversations of other skills: with this adapter the model should answer as the base does.
             other = [data.examples[j] for j in draw(data, rng, len(batch))]
@@ -501,20 +529,22 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
             loss = loss + cfg.anchor_weight * anchor
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(trained, 1.0)
         opt.step()
         step += 1
         if step % cfg.log_every == 0:
-            losses = torch.stack([ce.detach(), anchor.detach(), kl.detach(), contrast.detach(), gap.detach(), gen_size.detach(), phrasing.detach()])
+            losses = torch.stack([ce.detach(), anchor.detach(), kl.detach(), contrast.detach(), gap.detach(), gen_size.detach(), phrasing.detach(),
+                                  params_loss.detach(), params_acc.detach()])
             if world > 1:
                 dist.all_reduce(losses)
                 losses /= world  # mean over ranks
             if rank == 0:
-                ce_mean, anchor_mean, kl_mean, contrast_mean, gap_mean, gen_mean, phrasing_mean = losses.tolist()
+                ce_mean, anchor_mean, kl_mean, contrast_mean, gap_mean, gen_mean, phrasing_mean, params_mean, acc_mean = losses.tolist()
                 log.append({"step": step, "ce": round(ce_mean, 4), "anchor": round(anchor_mean, 4), "kl": round(kl_mean, 4),
                             **({"contrast": round(contrast_mean, 4), "sibling_gap": round(gap_mean, 4)} if cfg.sibling_fraction > 0 else {}),
                             **({"gen_size": float(f"{gen_mean:.4g}")} if cfg.bias_rank or cfg.gen_penalty > 0 else {}),
                             **({"phrasing": round(phrasing_mean, 4)} if cfg.phrasing_weight > 0 else {}),
+                            **({"params": round(params_mean, 4), "params_acc": round(acc_mean, 4)} if probe is not None else {}),
                             "lr": opt.param_groups[0]["lr"],
                             "elapsed_s": round(trained_s + now() - t_start, 1)})
                 say(json.dumps(log[-1]))

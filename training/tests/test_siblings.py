@@ -173,3 +173,44 @@ def test_phrasing_contrast_is_low_when_phrasings_agree_and_siblings_differ():
     assert math.isclose(phrasing_contrast(same, same, 0.1).item(), math.log(11), rel_tol=1e-5)
     # Independent of the pairing: well above the agreeing case.
     assert phrasing_contrast(own, torch.randn(6, 3, 8), 0.1) > 1.0
+
+
+def test_param_labels_name_the_family_and_each_value_whatever_the_skill_order():
+    from training.siblings import ParamLabels
+
+    families = ["b", "a", "a", "a", "b"]
+    params = [{"n": 3}, {"case": "kebab", "max": 40}, {"case": "snake", "max": 40}, {"case": "kebab", "max": [1, 2]}, {"n": 1}]
+    labels = ParamLabels.build(families, params)
+    assert labels.names == ["family", "a.case", "a.max", "b.n"]
+    assert labels.groups == [(0, 2), (2, 2), (4, 2), (6, 2)] and labels.size == 8
+    # Values are classes in sorted order of their JSON text ("40" < "[1, 2]"; 1 < 3).
+    assert labels.of_skill[0] == [(0, 1), (3, 1)]
+    assert labels.of_skill[3] == [(0, 0), (1, 0), (2, 1)]
+    # The same skills in another order get the same classes.
+    order = [4, 2, 0, 3, 1]
+    again = ParamLabels.build([families[i] for i in order], [params[i] for i in order])
+    assert again.groups == labels.groups and [again.of_skill[k] for k in range(5)] == [labels.of_skill[i] for i in order]
+
+
+def test_param_probe_loss_is_chance_for_a_blind_probe_and_low_for_a_right_one():
+    import math
+
+    from training.siblings import ParamLabels, param_probe_loss
+
+    families = ["a", "a", "b"]
+    params = [{"x": 1, "y": "p"}, {"x": 2, "y": "q"}, {"z": 5}]
+    labels = ParamLabels.build(families, params)  # groups: family (2), a.x (2), a.y (2), b.z (1)
+    skills = [0, 2, 1]
+    blind = torch.zeros(3, 4, labels.size)  # 4 target vectors each
+    loss, acc = param_probe_loss(blind, labels, skills)
+    # Skills 0 and 1: three groups of 2 classes each; skill 2: family (2 classes) and z (1 class, log 1 = 0).
+    assert math.isclose(loss.item(), (3 * math.log(2) * 2 + math.log(2)) / 8, rel_tol=1e-6)
+    right = torch.full((3, 4, labels.size), -10.0)
+    for row, s in enumerate(skills):
+        for group, target in labels.of_skill[s]:
+            right[row, :, labels.groups[group][0] + target] = 10.0
+    loss, acc = param_probe_loss(right, labels, skills)
+    assert loss < 1e-6 and acc == 1.0
+    # The same logits read as skill 1's (row 0: family right, both values wrong): 20 nats a wrong group.
+    loss, acc = param_probe_loss(right[:1], labels, [1])
+    assert math.isclose(acc.item(), 1 / 3, rel_tol=1e-6) and math.isclose(loss.item(), 2 * 20 / 3, rel_tol=1e-3)

@@ -197,3 +197,23 @@ def test_init_from_starts_from_a_trained_file_and_refuses_another_shape(tmp_path
     res = subprocess.run(command(tmp_path / "c", 2, ["--init_from", str(tmp_path / "a" / "hypernet.safetensors"), "--d_model", "48"]),
                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert res.returncode != 0 and "has another shape (d_model)" in res.stderr
+
+
+def test_param_probe_trains_with_the_network_resumes_and_stays_out_of_the_saved_file(tmp_path):
+    args = ["--cache_dir", str(tmp_path / "cache"), "--param_weight", "1", "--max_skills", "40"]
+    first = run(tmp_path / "run", 10, args)
+    assert all(0 <= r["params_acc"] <= 1 and 0 <= r["params"] < 10 for r in first), first
+    probe10 = torch.load(tmp_path / "run/ckpt.pt", weights_only=False)["probe"]
+    assert probe10["weight"].abs().sum() > 0  # it starts at zero: training moved it
+    resumed = run(tmp_path / "run", 15, args)
+    assert resumed[0]["step"] == 15 and "params" in resumed[0]
+    state = torch.load(tmp_path / "run/ckpt.pt", weights_only=False)
+    assert not torch.equal(state["probe"]["weight"], probe10["weight"])
+    # The shipped file is the hypernetwork alone, as without the probe.
+    plain = run(tmp_path / "plain", 5, args[:2] + args[4:])
+    assert "params" not in plain[-1]
+    names = lambda p: set(load_hypernet(p).state_dict())  # noqa: E731
+    assert names(tmp_path / "run/hypernet.safetensors") == names(tmp_path / "plain/hypernet.safetensors")
+    # A checkpoint made without the probe is not resumed with it (no probe state to go on from).
+    res = subprocess.run(command(tmp_path / "plain", 10, args), cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert res.returncode != 0 and "param_weight" in res.stderr
