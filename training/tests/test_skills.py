@@ -197,6 +197,10 @@ def test_testset_cases_score_gold_as_pass(tmp_path: Path) -> None:
     assert report["train"]["pass_rate"] == 1.0 and report["train"]["other_params_rate"] == 0.0
     assert report["train"]["params_followed"] == 1.0 and report["train"]["run_on_rate"] == 0.0
     assert sum(b["n_cases"] for b in report["train"]["by_length_bucket"].values()) == report["train"]["n_cases"]
+    for split, metrics in report.items():
+        here = [c for c in cases if c["split"] == split]
+        assert metrics["by_style"] == {s: {"n_cases": n, "pass_rate": 1.0} for s, n in sorted(Counter(c["style"] for c in here).items())}
+        assert {k: v["n_cases"] for k, v in metrics["by_kind"].items()} == Counter(c["kind"] for c in here)
 
 
 def test_score_is_lenient_on_formatting_and_strict_on_content() -> None:
@@ -229,6 +233,9 @@ def test_score_is_lenient_on_formatting_and_strict_on_content() -> None:
     assert report["other_params_rate"] == 1 / 3 and report["params_followed"] == (2 / 3 + 1) / 2
     assert aggregate([(case, late), (case, wrong)])["heldout_params"]["run_on_rate"] == 0.5
     assert aggregate([(external, score(external, "a b"))])["external"]["params_followed"] is None
+    assert "by_style" not in aggregate([(external, score(external, "a b"))])["external"]  # external cases name no style
+    styled = [({**case, "style": s}, r) for s, r in (("terse", wrong), ("terse", score(case, "v1.5.0")), ("examples", patch))]
+    assert aggregate(styled)["heldout_params"]["by_style"] == {"examples": {"n_cases": 1, "pass_rate": 0.0}, "terse": {"n_cases": 2, "pass_rate": 0.5}}
 
 
 def test_the_skills_package_imports_without_a_circle() -> None:
