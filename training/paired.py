@@ -11,7 +11,8 @@ fails is a fair coin, so the two-sided p-value is a binomial tail on the discord
 it sees a difference that comparing two pass rates as if drawn apart would blur with the cases' own spread.
 
 Files with several seeds (hypernetwork files) pair seed i of A with seed i of B; a one-seed side pairs with every
-seed of the other.
+seed of the other. --common pairs on the cases both files scored (a --limit run against a full one, say); each side's
+pass rate is then over those cases only, and the output says how many each side had.
 """
 from __future__ import annotations
 
@@ -65,10 +66,25 @@ def compare(case_ids: list[str], a: set[str], b: set[str]) -> dict:
     }
 
 
-def paired(a: dict, b: dict) -> dict:
+def common_cases(a: dict, b: dict) -> dict[str, list[str]]:
+    """Per split, the cases both sides scored (splits only one side has are left out)."""
+    out = {}
+    for split in sorted(set(a["case_ids"]) & set(b["case_ids"])):
+        ids = sorted(set(a["case_ids"][split]) & set(b["case_ids"][split]))
+        if ids:
+            out[split] = ids
+    return out
+
+
+def paired(a: dict, b: dict, common: bool = False) -> dict:
+    if common:
+        shared = common_cases(a, b)
+        if not shared:
+            raise SystemExit(f"{a['spec']} and {b['spec']} scored no case in common")
+        a, b = {**a, "case_ids": shared}, {**b, "case_ids": shared}
     if a["case_ids"] != b["case_ids"]:
         raise SystemExit(f"{a['spec']} and {b['spec']} scored different cases: a paired comparison needs the same ones "
-                         "(same --limit, --seed and test set, and for eval_base --bench-cases)")
+                         "(same --limit, --seed and test set, and for eval_base --bench-cases; or --common)")
     na, nb = len(a["passed"]), len(b["passed"])
     if na != nb and 1 not in (na, nb):
         raise SystemExit(f"{na} seeds against {nb}: pair files with the same number of seeds, or one with a single seed")
@@ -89,9 +105,13 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--a", nargs=2, required=True, metavar=("FILE[#KEY]", "CONDITION"))
     ap.add_argument("--b", nargs=2, required=True, metavar=("FILE[#KEY]", "CONDITION"))
+    ap.add_argument("--common", action="store_true", help="pair on the cases both sides scored")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args(argv)
-    result = paired(load_side(*args.a), load_side(*args.b))
+    a, b = load_side(*args.a), load_side(*args.b)
+    result = paired(a, b, args.common)
+    if args.common:
+        result["cases_scored"] = {"a": sum(map(len, a["case_ids"].values())), "b": sum(map(len, b["case_ids"].values()))}
     result.update({
         "test": "McNemar's exact test (two-sided binomial on the cases one side passes and the other fails)",
         "command": shlex.join(["python", "-m", "training.paired", *(sys.argv[1:] if argv is None else argv)]),

@@ -77,3 +77,21 @@ def test_refusals_say_what_is_wrong(tmp_path: Path) -> None:
     old.write_text(json.dumps({"conditions": {}}))
     with pytest.raises(SystemExit, match="no per_case record"):
         main(["--a", str(old), "adapter", "--b", other, "icl"])
+
+
+def test_common_pairs_a_subset_run_with_a_full_one(tmp_path: Path) -> None:
+    full = write(tmp_path / "full.json", [{"icl": ["p0", "p1", "f0", "t0"]}], CASES)
+    subset = {"heldout_params": ["p1", "p2"], "train": ["t0"]}
+    part = write(tmp_path / "part.json", [{"icl": ["p2", "t0"]}], subset)
+    with pytest.raises(SystemExit, match="or --common"):
+        main(["--a", part, "icl", "--b", full, "icl"])
+    out = tmp_path / "paired.json"
+    main(["--a", part, "icl", "--b", full, "icl", "--common", "--out", str(out)])
+    result = json.loads(out.read_text())
+    row = result["per_seed"][0]
+    assert set(row) == {"heldout_params", "train", "heldout"}  # the full file's heldout_family is not the subset's
+    assert (row["heldout_params"]["n_cases"], row["heldout_params"]["only_a"], row["heldout_params"]["only_b"]) == (2, 1, 1)
+    assert row["train"]["both"] == 1 and result["cases_scored"] == {"a": 3, "b": 6}
+    none = write(tmp_path / "none.json", [{"icl": []}], {"heldout_family": ["x"]})
+    with pytest.raises(SystemExit, match="no case in common"):
+        main(["--a", none, "icl", "--b", part, "icl", "--common"])
