@@ -34,3 +34,25 @@ def test_forced_exact_is_greedy_decoding_and_ce_is_the_answers():
         logits, _, _ = runner.model(torch.tensor([ids[:-1]]), all_logits=True)
     want = F.cross_entropy(logits[0, len(prompt) - 1:], torch.tensor(ids[len(prompt):]))
     assert abs(ce - float(want)) < 1e-4
+
+
+def test_sibling_is_a_case_of_the_same_family_with_other_parameters_and_says_if_it_answers_otherwise():
+    import json
+    from pathlib import Path
+
+    from training.adapter_ce import sibling_of
+    from training.skills import FAMILIES
+
+    root = Path(__file__).resolve().parents[2]
+    cases = [json.loads(line) for line in (root / "training/data/testset-v2.jsonl").read_text().splitlines()]
+    cases = [c for c in cases if c["split"] in ("heldout_phrasing", "heldout_params")]
+    got = sibling_of(cases + [{"case_id": "x", "input": "a", "expected": "b"}], 0)  # an external case has none
+    assert "x" not in got and len(got) > 400
+    for case in cases:
+        if case["case_id"] not in got:  # its family has no other parameters among these cases
+            assert all(c["params"] == case["params"] for c in cases if c["family"] == case["family"])
+            continue
+        other, differs = got[case["case_id"]]
+        assert other["family"] == case["family"] and other["params"] != case["params"]
+        assert differs == (FAMILIES[case["family"]].answer(other["params"], case["input"]) != case["expected"])
+    assert any(d for _, d in got.values()) and sibling_of(cases, 0) == sibling_of(cases, 0)
