@@ -116,6 +116,18 @@ def contrast_term(own_ce: torch.Tensor, sibling_ce: torch.Tensor, differs: torch
     return F.relu(margin + own_ce - sibling_ce)[differs].mean()
 
 
+def logistic_contrast(own_ce: torch.Tensor, sibling_ce: torch.Tensor, counts: torch.Tensor, differs: torch.Tensor) -> torch.Tensor:
+    """Softer and aimed at the parameters: for each member whose answer differs from its sibling's, -log of the
+    probability that its own adapter rather than the sibling's wrote its answer, from the two adapters' total
+    log-likelihoods of it (softplus(own - sibling), summed over the answer's tokens). The tokens both siblings' answers
+    share cost about the same under either adapter and cancel, so the difference is the tokens the parameters decide;
+    no margin to reach (the hinge's per-token margin is out of reach when most tokens are shared), and the pull fades
+    as the own adapter wins. log 2 when the adapters ignore their parameters; 0 when no member of the batch differs."""
+    if not differs.any():
+        return own_ce.sum() * 0
+    return F.softplus((own_ce - sibling_ce) * counts)[differs].mean()
+
+
 def phrasing_pairs(index: SiblingIndex, rng: random.Random, families: int, combos: int) -> list[tuple[int, int]]:
     """Pairs of train skills that are two phrasings of one parameter combination: up to `combos` combinations in each
     of `families` families (so most of a pair's negatives are its siblings, skills of the same family whose parameters

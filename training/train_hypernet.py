@@ -38,7 +38,7 @@ from .config import add_config_args, config_from_args, step_lr
 from .conversations import encode_conversation, load_tokenizer
 from .export.pack import git_commit, load_pack_model, lora_spec_of
 from .hypernet import HypernetConfig, Hypernetwork, compose_slots, load_hypernet, save_hypernet
-from .siblings import (ParamLabels, SiblingIndex, contrast_term, param_probe_loss, per_example_ce, phrasing_contrast, phrasing_pairs,
+from .siblings import (ParamLabels, SiblingIndex, contrast_term, logistic_contrast, param_probe_loss, per_example_ce, phrasing_contrast, phrasing_pairs,
                        rolled, sibling_rows)
 from .skill_encoder import encode_skill
 from .disk_cache import cached, cached_list
@@ -83,6 +83,9 @@ class TrainConfig:
     # than under its sibling's; 0: off (the gap is still measured at log steps).
     contrast_weight: float = 0.0
     contrast_margin: float = 1.0
+    # "hinge" (siblings.contrast_term: mean CE per token, contrast_margin) or "logistic" (siblings.logistic_contrast:
+    # which of the two adapters wrote the answer, from their summed CE; the margin is not used).
+    contrast_loss: str = "hinge"
     # Phrasing contrast (siblings.phrasing_contrast), weight 0: off. Each step two phrasings of each of
     # phrasing_combos parameter combinations in each of phrasing_families families; the hypernetwork's per-target
     # vectors (hypernet.py step 5, which the heads read) of the two phrasings must match each other better than any
@@ -293,7 +296,8 @@ def teacher_term(data: Data, picked: list[int], logits: torch.Tensor, gate: str)
     return topk_kl(logits[keep_rows], torch.cat(idx).to(logits.device)[keep_rows], torch.cat(logp).to(logits.device)[keep_rows])
 
 
-def sibling_contrast(base, per_slot, groups, offset: int, lora, logits, answer_targets, ids, mask, attn, margin: float) -> tuple[torch.Tensor, torch.Tensor]:
+def sibling_contrast(base, per_slot, groups, offset: int, lora, logits, answer_targets, ids, mask, attn, margin: float,
+                     kind: str = "hinge") -> tuple[torch.Tensor, torch.Tensor]:
     """(contrast term, mean sibling gap) of the batch's sibling members (batch rows offset..): their answers again
     with each one's slot-0 adapter swapped for its sibling's (the other slots as they were), against the cost under
     their own. The gap, sibling CE minus own CE per answer token on the members whose answers differ, is ~0 when
@@ -312,6 +316,8 @@ def sibling_contrast(base, per_slot, groups, offset: int, lora, logits, answer_t
     sibling = per_example_ce(other, ids[rows, 1:][sel], counts[offset:])
     differs = torch.tensor([d for g in groups for d in g.differs])
     gap = (sibling - own).detach()[differs].mean() if differs.any() else own.sum().detach() * 0
+    if kind == "logistic":
+        return logistic_contrast(own, sibling, torch.tensor(counts[offset:], device=own.device, dtype=own.dtype), differs.to(own.device)), gap
     return contrast_term(own, sibling, differs, margin), gap
 
 
@@ -366,6 +372,8 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
         raise SystemExit(f"sibling_fraction must be in [0, 1] and sibling_k at least 2, not {cfg.sibling_fraction} and {cfg.sibling_k}")
     if cfg.gen_penalty < 0:
         raise SystemExit(f"gen_penalty must be at least 0, not {cfg.gen_penalty}")
+    if cfg.contrast_loss not in ("hinge", "logistic"):
+        raise SystemExit(f"contrast_loss must be 'hinge' or 'logistic', not {cfg.contrast_loss!r}")
     if cfg.param_weight < 0:
         raise SystemExit(f"param_weight must be at least 0, not {cfg.param_weight}")
     if cfg.phrasing_weight < 0 or (cfg.phrasing_weight > 0 and (cfg.phrasing_families < 1 or cfg.phrasing_combos < 1 or cfg.phrasing_temperature <= 0)):
@@ -491,7 +499,8 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
         loss = cfg.ce_weight * ce_loss
         if sib and (cfg.contrast_weight > 0 or (step + 1) % cfg.log_every == 0):
             with torch.set_grad_enabled(cfg.contrast_weight > 0):
-                contrast, gap = sibling_contrast(base, per_slot, groups, len(picked), lora, logits, targets[sel], ids, mask, attn, cfg.contrast_margin)
+                contrast, gap = sibling_contrast(base, per_slot, groups, len(picked), lora, logits, targets[sel], ids, mask, attn, cfg.contrast_margin,
+                                                  cfg.contrast_loss)
             if cfg.contrast_weight > 0:
                 loss = loss + cfg.contrast_weight * contrast
         if data.teacher is not None:

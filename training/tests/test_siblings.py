@@ -214,3 +214,19 @@ def test_param_probe_loss_is_chance_for_a_blind_probe_and_low_for_a_right_one():
     # The same logits read as skill 1's (row 0: family right, both values wrong): 20 nats a wrong group.
     loss, acc = param_probe_loss(right[:1], labels, [1])
     assert math.isclose(acc.item(), 1 / 3, rel_tol=1e-6) and math.isclose(loss.item(), 2 * 20 / 3, rel_tol=1e-3)
+
+
+def test_logistic_contrast_is_log_2_for_blind_adapters_and_weighs_whole_answers():
+    import math
+
+    from training.siblings import logistic_contrast
+
+    differs = torch.tensor([True, True, False])
+    counts = torch.tensor([10.0, 4.0, 6.0])
+    same = torch.tensor([0.5, 0.7, 0.2])
+    assert math.isclose(logistic_contrast(same, same, counts, differs).item(), math.log(2), rel_tol=1e-6)
+    # 0.3 nats a token over a 10-token answer: the own adapter wins by 3 nats, softplus(-3); over 4 tokens, softplus(-1.2).
+    own, sib = torch.tensor([0.2, 0.4, 9.0]), torch.tensor([0.5, 0.7, 0.0])
+    want = (math.log1p(math.exp(-3.0)) + math.log1p(math.exp(-1.2))) / 2  # the third member's answer matches its sibling's: left out
+    assert math.isclose(logistic_contrast(own, sib, counts, differs).item(), want, rel_tol=1e-5)
+    assert logistic_contrast(own, sib, counts, torch.tensor([False, False, False])).item() == 0.0

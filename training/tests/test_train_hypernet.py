@@ -217,3 +217,12 @@ def test_param_probe_trains_with_the_network_resumes_and_stays_out_of_the_saved_
     # A checkpoint made without the probe is not resumed with it (no probe state to go on from).
     res = subprocess.run(command(tmp_path / "plain", 10, args), cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert res.returncode != 0 and "param_weight" in res.stderr
+
+
+def test_logistic_contrast_trains_and_an_unknown_kind_is_refused(tmp_path):
+    args = ["--cache_dir", str(tmp_path / "cache"), "--max_skills", "40", "--sibling_fraction", "0.5", "--sibling_k", "2",
+            "--contrast_weight", "1", "--contrast_loss", "logistic"]
+    log = run(tmp_path / "run", 10, args)
+    assert all(0 <= r["contrast"] < 50 for r in log), log  # a softplus: never below 0
+    res = subprocess.run(command(tmp_path / "bad", 1, args[:-1] + ["margin"]), cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert res.returncode != 0 and "contrast_loss must be 'hinge' or 'logistic'" in res.stderr
