@@ -55,7 +55,9 @@ export const PROSE = {
   adapterCe:
     'Teacher-forced on the skill benchmark\'s jobs (`python -m training.adapter_ce`): the gold answer\'s ' +
     'cross-entropy in nats per token, the share of cases whose every answer token is the greedy one, and how often ' +
-    'the skill\'s own adapter gives the answer a lower cross-entropy than another family\'s adapter.',
+    'the skill\'s own adapter gives the answer a lower cross-entropy than another family\'s adapter; where recorded, ' +
+    'the same against a sibling\'s adapter (same family, other parameters) on the cases whose answer those parameters ' +
+    'change, with the mean cross-entropy gap (sibling - own, nats per token).',
   training:
     'Training records: steps, examples seen, time, and the training-batch loss in the first and last logged window ' +
     '(for hypernetworks the gold-answer cross-entropy, no skill in context). Notes are quoted from the files.',
@@ -70,7 +72,7 @@ const SPLIT_NAMES = {
   heldout_family: 'held-out families',
   heldout: 'held-out (pooled)',
 };
-const CONDITION_ORDER = ['base', 'no_skill', 'icl', 'adapter', 'adapter_icl', 'shuffled', 'accumulate_3'];
+const CONDITION_ORDER = ['base', 'no_skill', 'icl', 'adapter', 'adapter_icl', 'shuffled', 'sibling', 'accumulate_3'];
 const ENGINE_ORDER = ['wgsl', 'ort_webgpu', 'ort_wasm'];
 
 // ---------------------------------------------------------------------------------------------- formatting
@@ -414,9 +416,16 @@ function renderAdapterCe({ path, json: j }) {
   const header = ['condition', ...splits.map((s) => `${splitName(s)} (n=${count(j.splits[s]?.n_cases)})`)];
   const ce = conds.map((c) => [code(c), ...splits.map((s) => meanStd(j.splits[s]?.[c]?.ce))]);
   const exact = conds.map((c) => [code(c), ...splits.map((s) => meanStdPct(j.splits[s]?.[c]?.forced_exact))]);
-  const own = splits.some((s) => j.splits[s]?.own_below_shuffled !== undefined)
-    ? table(['', ...header.slice(1)], [['own adapter below shuffled (% of case × seed)', ...splits.map((s) => pct(j.splits[s]?.own_below_shuffled))]])
-    : '';
+  const ownRows = [];
+  if (splits.some((s) => j.splits[s]?.own_below_shuffled !== undefined))
+    ownRows.push(['own adapter below shuffled (% of case × seed)', ...splits.map((s) => pct(j.splits[s]?.own_below_shuffled))]);
+  if (splits.some((s) => isObj(j.splits[s]?.sibling_differs))) {
+    const sib = (s) => j.splits[s]?.sibling_differs;
+    ownRows.push(['cases a sibling answers otherwise', ...splits.map((s) => count(sib(s)?.n_cases))]);
+    ownRows.push(['own adapter below sibling (% of case × seed)', ...splits.map((s) => pct(sib(s)?.own_below_sibling))]);
+    ownRows.push(['sibling − own (nats per token)', ...splits.map((s) => fixed(sib(s)?.ce_gap, 3))]);
+  }
+  const own = ownRows.length ? table(['', ...header.slice(1)], ownRows) : '';
   const hn = Array.isArray(j.hypernets) ? j.hypernets : [];
   return paragraphs(
     `### ${code(path)}`,

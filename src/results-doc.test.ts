@@ -62,6 +62,15 @@ describe('docs/results.md', () => {
     expect(Number(cell.split(' ')[0])).toBeCloseTo(r.median, 2);
   });
 
+  it('shows what an adapter knows of its parameters (sibling) from adapter-ce-params-20min.json', () => {
+    const j = readJson('bench/results/adapter-ce-params-20min.json').splits.heldout_params;
+    const section = sectionOf(doc, 'bench/results/adapter-ce-params-20min.json');
+    const header = `held-out parameters (n=${j.n_cases})`;
+    expect(row(section, '`sibling`')[header]).toBe(j.sibling.ce.mean.toFixed(2));
+    expect(row(section, 'own adapter below sibling (% of case × seed)')[header]).toBe(pct(j.sibling_differs.own_below_sibling));
+    expect(row(section, 'sibling − own (nats per token)')[header]).toBe(j.sibling_differs.ce_gap.toFixed(3));
+  });
+
   it('has no figures in its hand-written prose', () => {
     for (const [key, text] of Object.entries(PROSE)) expect(text.replace(/`[^`]*`/g, ''), key).not.toMatch(/\d/);
   });
