@@ -38,13 +38,14 @@ declare -A args=(
   [tokens-siblings]="--head tokens --sibling_fraction 0.5 --sibling_k 4"
   [phrasing]="--phrasing_weight 1"
   [phrasing5]="--phrasing_weight 5"
+  [tokens-phrasing]="--head tokens --phrasing_weight 1"
   [phrasing-bias]="--phrasing_weight 1 --bias_rank 2 --gen_penalty ${GEN_PENALTY:-100}"
   [contrast-logistic]="--sibling_fraction 0.5 --sibling_k 4 --contrast_weight 1 --contrast_loss logistic"
   [params]="--param_weight 1"
   [phrasing-params]="--phrasing_weight 1 --param_weight 1"
 )
 variants=("$@")
-[ ${#variants[@]} -gt 0 ] || variants=(plain siblings contrast bias atoms tokens tokens-siblings phrasing phrasing5 phrasing-bias contrast-logistic params phrasing-params)
+[ ${#variants[@]} -gt 0 ] || variants=(plain siblings contrast bias atoms tokens tokens-siblings phrasing phrasing5 tokens-phrasing phrasing-bias contrast-logistic params phrasing-params)
 for v in "${variants[@]}"; do
   [ -n "${args[$v]+set}" ] || { echo "unknown variant '$v' (${!args[*]})" >&2; exit 2; }
 done
