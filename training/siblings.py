@@ -119,13 +119,15 @@ def contrast_term(own_ce: torch.Tensor, sibling_ce: torch.Tensor, differs: torch
 def logistic_contrast(own_ce: torch.Tensor, sibling_ce: torch.Tensor, counts: torch.Tensor, differs: torch.Tensor) -> torch.Tensor:
     """Softer and aimed at the parameters: for each member whose answer differs from its sibling's, -log of the
     probability that its own adapter rather than the sibling's wrote its answer, from the two adapters' total
-    log-likelihoods of it (softplus(own - sibling), summed over the answer's tokens). The tokens both siblings' answers
-    share cost about the same under either adapter and cancel, so the difference is the tokens the parameters decide;
-    no margin to reach (the hinge's per-token margin is out of reach when most tokens are shared), and the pull fades
-    as the own adapter wins. log 2 when the adapters ignore their parameters; 0 when no member of the batch differs."""
+    log-likelihoods of it (softplus(own - sibling), own and sibling the summed answer CE), per answer token, so that
+    the term weighs a token about as the answer CE (a mean over tokens) does. The tokens both siblings' answers share
+    cost about the same under either adapter and cancel, so the difference is the tokens the parameters decide; no
+    margin to reach (the hinge's per-token margin is out of reach when most tokens are shared), and the pull fades as
+    the own adapter wins. log 2 / tokens when the adapters ignore their parameters; 0 when no member of the batch
+    differs."""
     if not differs.any():
         return own_ce.sum() * 0
-    return F.softplus((own_ce - sibling_ce) * counts)[differs].mean()
+    return (F.softplus((own_ce - sibling_ce) * counts) / counts)[differs].mean()
 
 
 def phrasing_pairs(index: SiblingIndex, rng: random.Random, families: int, combos: int) -> list[tuple[int, int]]:
@@ -186,18 +188,24 @@ class ParamLabels:
         return cls(list(zip(offsets, sizes)), names, of_skill, sum(sizes))
 
 
-def param_probe_loss(logits: torch.Tensor, labels: ParamLabels, skills: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
-    """(loss, accuracy) of the parameter probe. logits [B, N, size]: one row per skill of `skills` and per target
-    vector (the probe reads each of the hypernetwork's N per-target vectors on its own). Each group a skill belongs to
-    is one classification among that group's classes; the loss is the mean cross-entropy over skills, groups and
-    targets (~log of a group's size when the vectors ignore the skill), the accuracy the share of those argmaxes that
-    are right."""
-    losses, hits = [], []
+def param_probe_loss(logits: torch.Tensor, labels: ParamLabels, skills: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(loss, family accuracy, value accuracy) of the parameter probe. logits [B, N, size]: one row per skill of
+    `skills` and per target vector (the probe reads each of the hypernetwork's N per-target vectors on its own). Each
+    group a skill belongs to is one classification among that group's classes (groups of one class, which say
+    nothing, are left out); the loss is the mean cross-entropy over skills, groups and targets (~log of a group's size
+    when the vectors ignore the skill); the accuracies are the shares of right argmaxes in the family group and in
+    the parameter groups (nan where there is none)."""
+    losses, family, values = [], [], []
     for row, skill in enumerate(skills):
         for group, target in labels.of_skill[skill]:
             offset, n = labels.groups[group]
+            if n < 2:
+                continue
             seg = logits[row, :, offset:offset + n]  # [N, n]
             want = torch.full((seg.shape[0],), target, dtype=torch.long, device=seg.device)
             losses.append(F.cross_entropy(seg, want, reduction="none"))
-            hits.append(seg.argmax(-1) == want)
-    return torch.cat(losses).mean(), torch.cat(hits).float().mean()
+            (family if group == 0 else values).append(seg.argmax(-1) == want)
+    if not losses:
+        return logits.sum() * 0, torch.tensor(float("nan")), torch.tensor(float("nan"))
+    acc = lambda hits: torch.cat(hits).float().mean() if hits else torch.tensor(float("nan"))  # noqa: E731
+    return torch.cat(losses).mean(), acc(family), acc(values)

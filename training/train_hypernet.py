@@ -131,7 +131,20 @@ class TrainConfig:
 # Options that shape the network or what it reads, and the clock its logged seconds count: a checkpoint made with
 # others cannot be resumed.
 SHAPING = ("pack", "d_model", "num_heads", "mlp_hidden", "bias_rank", "head", "num_atoms", "encoder_layers", "max_skills", "chunk_tokens",
-           "families_from", "clock", "param_weight")  # param_weight: whether a probe's weights and optimiser state are saved
+           "families_from", "clock", "param_probe")
+
+
+def shaping_value(config: dict, key: str):
+    """A SHAPING option's value in a saved config (the default where it predates the option); "param_probe": whether
+    param_weight is above 0 (a probe's weights and optimiser state are saved), not its value."""
+    if key == "param_probe":
+        return config.get("param_weight", TrainConfig.param_weight) > 0
+    return config.get(key, getattr(TrainConfig, key))
+
+
+def finite(x: float, digits: int = 4) -> float | None:
+    """x rounded, or None where it is undefined (an accuracy over no case)."""
+    return round(x, digits) if x == x else None
 
 
 def is_main() -> bool:
@@ -425,9 +438,9 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
     ckpt = out / "ckpt.pt"
     if ckpt.exists():  # every rank resumes from it
         state = torch.load(ckpt, map_location="cpu", weights_only=False)
-        changed = [k for k in SHAPING if state.get("config", {}).get(k, getattr(TrainConfig, k)) != getattr(cfg, k)]
+        changed = [k for k in SHAPING if shaping_value(state.get("config", {}), k) != shaping_value(asdict(cfg), k)]
         if changed:
-            was = ", ".join(f"{k}={state['config'].get(k)!r}" for k in changed)
+            was = ", ".join(f"{k}={shaping_value(state.get('config', {}), k)!r}" for k in changed)
             raise SystemExit(f"{ckpt} was trained with other {', '.join(changed)} ({was}): use another --out or the same options")
         net.load_state_dict(state["model"])
         if probe is not None:
@@ -460,7 +473,7 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
     contrast, gap = torch.tensor(0.0), torch.tensor(0.0)
     gen_size = torch.tensor(0.0)
     phrasing = torch.tensor(0.0)
-    params_loss, params_acc = torch.tensor(0.0), torch.tensor(0.0)
+    params_loss, family_acc, params_acc = torch.tensor(0.0), torch.tensor(0.0), torch.tensor(0.0)
     trained_s = log[-1]["elapsed_s"] if log else 0.0
 
     def save() -> None:
@@ -523,7 +536,7 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
         if probe is not None:
             # The batch's own skills (their encodings lead `hidden`), pooled again: the vectors the heads read.
             z = net.pool(hidden[: len(own)], hmask[: len(own)])
-            params_loss, params_acc = param_probe_loss(probe(z), data.labels, own)
+            params_loss, family_acc, params_acc = param_probe_loss(probe(z), data.labels, own)
             loss = loss + cfg.param_weight * params_loss
         if cfg.anchor_weight > 0 and step % cfg.anchor_every == 0:
             # Conversations of other skills: with this adapter the model should answer as the base does.
@@ -538,22 +551,25 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
             loss = loss + cfg.anchor_weight * anchor
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(trained, 1.0)
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)  # the probe apart: its gradient leaves the network's clip as it was
+        if probe is not None:
+            torch.nn.utils.clip_grad_norm_(probe.parameters(), 1.0)
         opt.step()
         step += 1
         if step % cfg.log_every == 0:
             losses = torch.stack([ce.detach(), anchor.detach(), kl.detach(), contrast.detach(), gap.detach(), gen_size.detach(), phrasing.detach(),
-                                  params_loss.detach(), params_acc.detach()])
+                                  params_loss.detach(), family_acc.detach(), params_acc.detach()])
             if world > 1:
                 dist.all_reduce(losses)
                 losses /= world  # mean over ranks
             if rank == 0:
-                ce_mean, anchor_mean, kl_mean, contrast_mean, gap_mean, gen_mean, phrasing_mean, params_mean, acc_mean = losses.tolist()
+                ce_mean, anchor_mean, kl_mean, contrast_mean, gap_mean, gen_mean, phrasing_mean, params_mean, family_mean, acc_mean = losses.tolist()
                 log.append({"step": step, "ce": round(ce_mean, 4), "anchor": round(anchor_mean, 4), "kl": round(kl_mean, 4),
                             **({"contrast": round(contrast_mean, 4), "sibling_gap": round(gap_mean, 4)} if cfg.sibling_fraction > 0 else {}),
                             **({"gen_size": float(f"{gen_mean:.4g}")} if cfg.bias_rank or cfg.gen_penalty > 0 else {}),
                             **({"phrasing": round(phrasing_mean, 4)} if cfg.phrasing_weight > 0 else {}),
-                            **({"params": round(params_mean, 4), "params_acc": round(acc_mean, 4)} if probe is not None else {}),
+                            **({"params": round(params_mean, 4), "family_acc": finite(family_mean), "params_acc": finite(acc_mean)}
+                               if probe is not None else {}),
                             "lr": opt.param_groups[0]["lr"],
                             "elapsed_s": round(trained_s + now() - t_start, 1)})
                 say(json.dumps(log[-1]))

@@ -199,24 +199,26 @@ def test_param_probe_loss_is_chance_for_a_blind_probe_and_low_for_a_right_one():
 
     families = ["a", "a", "b"]
     params = [{"x": 1, "y": "p"}, {"x": 2, "y": "q"}, {"z": 5}]
-    labels = ParamLabels.build(families, params)  # groups: family (2), a.x (2), a.y (2), b.z (1)
+    labels = ParamLabels.build(families, params)  # groups: family (2), a.x (2), a.y (2), b.z (1: says nothing, left out)
     skills = [0, 2, 1]
     blind = torch.zeros(3, 4, labels.size)  # 4 target vectors each
-    loss, acc = param_probe_loss(blind, labels, skills)
-    # Skills 0 and 1: three groups of 2 classes each; skill 2: family (2 classes) and z (1 class, log 1 = 0).
-    assert math.isclose(loss.item(), (3 * math.log(2) * 2 + math.log(2)) / 8, rel_tol=1e-6)
+    loss, family, values = param_probe_loss(blind, labels, skills)
+    assert math.isclose(loss.item(), math.log(2), rel_tol=1e-6)  # every group counted has two classes
     right = torch.full((3, 4, labels.size), -10.0)
     for row, s in enumerate(skills):
         for group, target in labels.of_skill[s]:
             right[row, :, labels.groups[group][0] + target] = 10.0
-    loss, acc = param_probe_loss(right, labels, skills)
-    assert loss < 1e-6 and acc == 1.0
-    # The same logits read as skill 1's (row 0: family right, both values wrong): 20 nats a wrong group.
-    loss, acc = param_probe_loss(right[:1], labels, [1])
-    assert math.isclose(acc.item(), 1 / 3, rel_tol=1e-6) and math.isclose(loss.item(), 2 * 20 / 3, rel_tol=1e-3)
+    loss, family, values = param_probe_loss(right, labels, skills)
+    assert loss < 1e-6 and family == 1.0 and values == 1.0
+    # Skill 0's logits read as skill 1's: family right, both values wrong, 20 nats each.
+    loss, family, values = param_probe_loss(right[:1], labels, [1])
+    assert family == 1.0 and values == 0.0 and math.isclose(loss.item(), 2 * 20 / 3, rel_tol=1e-3)
+    # Only skill 2 (b): its family group alone.
+    _, family, values = param_probe_loss(right[1:2], labels, [2])
+    assert family == 1.0 and math.isnan(values.item())
 
 
-def test_logistic_contrast_is_log_2_for_blind_adapters_and_weighs_whole_answers():
+def test_logistic_contrast_is_log_2_a_token_for_blind_adapters_and_weighs_whole_answers():
     import math
 
     from training.siblings import logistic_contrast
@@ -224,9 +226,15 @@ def test_logistic_contrast_is_log_2_for_blind_adapters_and_weighs_whole_answers(
     differs = torch.tensor([True, True, False])
     counts = torch.tensor([10.0, 4.0, 6.0])
     same = torch.tensor([0.5, 0.7, 0.2])
-    assert math.isclose(logistic_contrast(same, same, counts, differs).item(), math.log(2), rel_tol=1e-6)
-    # 0.3 nats a token over a 10-token answer: the own adapter wins by 3 nats, softplus(-3); over 4 tokens, softplus(-1.2).
+    want = (math.log(2) / 10 + math.log(2) / 4) / 2
+    assert math.isclose(logistic_contrast(same, same, counts, differs).item(), want, rel_tol=1e-6)
+    # 0.3 nats a token over a 10-token answer: the own adapter wins by 3 nats, softplus(-3) over 10 tokens; over 4
+    # tokens it wins by 1.2 nats.
     own, sib = torch.tensor([0.2, 0.4, 9.0]), torch.tensor([0.5, 0.7, 0.0])
-    want = (math.log1p(math.exp(-3.0)) + math.log1p(math.exp(-1.2))) / 2  # the third member's answer matches its sibling's: left out
+    want = (math.log1p(math.exp(-3.0)) / 10 + math.log1p(math.exp(-1.2)) / 4) / 2  # the third matches its sibling: left out
     assert math.isclose(logistic_contrast(own, sib, counts, differs).item(), want, rel_tol=1e-5)
     assert logistic_contrast(own, sib, counts, torch.tensor([False, False, False])).item() == 0.0
+    # Per token, its gradient on a member's mean CE is sigmoid(own - sibling) / members, as a mean CE's is 1 / tokens.
+    own = torch.tensor([0.5, 0.7, 0.2], requires_grad=True)
+    logistic_contrast(own, same, counts, differs).backward()
+    assert torch.allclose(own.grad, torch.tensor([0.25, 0.25, 0.0]))
