@@ -55,15 +55,21 @@ def answer_ce(runner: Runner, messages: list[dict], expected: str, lora) -> tupl
 
 def sibling_of(cases: list[dict], seed: int) -> dict[str, tuple[dict, bool]]:
     """Per case of a test-set family, (another case of its family whose parameters differ, whether that case's
-    parameters answer this case's input otherwise); cases whose family has no such case are left out."""
+    parameters answer this case's input otherwise); cases whose family has no such case are left out. The sibling is
+    drawn from the cases of the same split and skill shape where there are any, then of the same split, then from the
+    family's other cases: its adapter should differ from the own one in the parameters, not in which split or shape
+    of skill the hypernetwork has seen."""
     rng = random.Random(f"{seed}:sibling")
     out = {}
     for case in cases:
         if "params" not in case or case.get("family") not in FAMILIES:
             continue
         others = [c for c in cases if c.get("family") == case["family"] and c.get("params") not in (None, case["params"])]
-        if others:
-            other = rng.choice(others)
+        same_split = [c for c in others if c.get("split") == case.get("split")]
+        same_shape = [c for c in same_split if c.get("style") == case.get("style")]
+        pool = same_shape or same_split or others
+        if pool:
+            other = rng.choice(pool)
             out[case["case_id"]] = (other, FAMILIES[case["family"]].answer(other["params"], case["input"]) != case["expected"])
     return out
 
@@ -125,6 +131,7 @@ def main() -> None:
         wins = [s[i]["adapter"][0] < s[i]["shuffled"][0] for s in per_seed for i in ids]
         entry["own_below_shuffled"] = sum(wins) / len(wins)
         # ... and a sibling's, where the sibling's parameters answer otherwise (its own parameters decide the answer)?
+        entry["sibling_cases"] = {i: siblings[i][0]["case_id"] for i in ids if i in siblings}
         differ = [i for i in ids if i in siblings and siblings[i][1]]
         if differ:
             gaps = [s[i]["sibling"][0] - s[i]["adapter"][0] for s in per_seed for i in differ]

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from .cases import families_in, load_cases
+from .cases import families_in, load_cases, testset_identity
 from .conversations import load_tokenizer, with_skill
 from .export.pack import git_commit
 from .hypernet import Hypernetwork, compose_slots, load_hypernet
@@ -239,6 +239,8 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "wall_s": round(time.time() - t0, 1),
     })
+    if not args.skills:  # an external folder is not a versioned test set
+        result["per_case"]["testset"] = testset_identity(args.testset)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({c: {s: v["pass_rate"]["mean"] for s, v in d.items()} for c, d in result["conditions"].items()}, indent=1))

@@ -83,6 +83,14 @@ def sample_per_split(cases: list[dict], limit: int, seed: int, selection: str = 
     return out
 
 
+def testset_identity(path: Path) -> dict:
+    """What a result's per-case record names its test set by: the path as given and the file's sha256 (case ids such
+    as train-0000 recur across test-set versions and name other cases there)."""
+    import hashlib
+
+    return {"path": str(path), "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()}
+
+
 def families_in(path: Path) -> set[str]:
     """The skill families named in a JSONL file (a test set, skills.jsonl): e.g. those a base model was trained on."""
     found = {r.get("family") for r in read_jsonl(path)}

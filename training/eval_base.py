@@ -32,7 +32,7 @@ from typing import Any
 import torch
 
 from . import general_text
-from .cases import load_cases
+from .cases import load_cases, testset_identity
 from .conversations import with_skill
 from .export.pack import git_commit, sha256_file
 from .runner import Runner, eos_ids_of
@@ -153,6 +153,7 @@ def main(argv: list[str] | None = None) -> None:
         "wall_time_s": round(time.perf_counter() - start, 1),
         "threads": args.threads,
     }
+    entry["per_case"]["testset"] = testset_identity(args.testset)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     merged = json.loads(args.out.read_text()) if args.out.exists() else {}
     merged[key] = entry

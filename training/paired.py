@@ -50,7 +50,8 @@ def load_side(spec: str, condition: str) -> dict:
     seeds = record["passed_by_seed"]
     if condition not in seeds[0]:
         raise SystemExit(f"{spec} has no condition {condition!r} (it has: {', '.join(sorted(seeds[0]))})")
-    return {"spec": spec, "condition": condition, "case_ids": record["case_ids"], "passed": [set(s[condition]) for s in seeds]}
+    return {"spec": spec, "condition": condition, "case_ids": record["case_ids"], "passed": [set(s[condition]) for s in seeds],
+            "testset": record.get("testset")}
 
 
 def compare(case_ids: list[str], a: set[str], b: set[str]) -> dict:
@@ -76,12 +77,29 @@ def common_cases(a: dict, b: dict) -> dict[str, list[str]]:
     return out
 
 
-def paired(a: dict, b: dict, common: bool = False) -> dict:
+def check_testsets(a: dict, b: dict, vouched: bool) -> None:
+    """Case ids recur across test-set versions (train-0000 is another case in v1 and v2): sides that record their
+    test set must record the same file; --common, which pairs by id across runs of other sizes, also needs both to
+    record it, or the user's word (--same-testset) that they were scored on one."""
+    ta, tb = a.get("testset"), b.get("testset")
+    if ta and tb and ta["sha256"] != tb["sha256"]:
+        raise SystemExit(f"{a['spec']} was scored on {ta['path']} and {b['spec']} on another test set ({tb['path']}): "
+                         "their case ids name different cases")
+    if not (ta and tb) and not vouched:
+        missing = " and ".join(s["spec"] for s in (a, b) if not s.get("testset"))
+        raise SystemExit(f"{missing} records no test set (written before results named theirs): with --common, pass "
+                         "--same-testset if both were scored on the same test-set file")
+
+
+def paired(a: dict, b: dict, common: bool = False, same_testset: bool = False) -> dict:
     if common:
+        check_testsets(a, b, same_testset)
         shared = common_cases(a, b)
         if not shared:
             raise SystemExit(f"{a['spec']} and {b['spec']} scored no case in common")
         a, b = {**a, "case_ids": shared}, {**b, "case_ids": shared}
+    elif a.get("testset") and b.get("testset"):
+        check_testsets(a, b, False)
     if a["case_ids"] != b["case_ids"]:
         raise SystemExit(f"{a['spec']} and {b['spec']} scored different cases: a paired comparison needs the same ones "
                          "(same --limit, --seed and test set, and for eval_base --bench-cases; or --common)")
@@ -106,12 +124,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--a", nargs=2, required=True, metavar=("FILE[#KEY]", "CONDITION"))
     ap.add_argument("--b", nargs=2, required=True, metavar=("FILE[#KEY]", "CONDITION"))
     ap.add_argument("--common", action="store_true", help="pair on the cases both sides scored")
+    ap.add_argument("--same-testset", action="store_true",
+                    help="with --common: both sides were scored on one test-set file, though one does not record it")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args(argv)
     a, b = load_side(*args.a), load_side(*args.b)
-    result = paired(a, b, args.common)
+    result = paired(a, b, args.common, args.same_testset)
     if args.common:
         result["cases_scored"] = {"a": sum(map(len, a["case_ids"].values())), "b": sum(map(len, b["case_ids"].values()))}
+        result["testset"] = {"a": a.get("testset"), "b": b.get("testset"), "vouched": args.same_testset}
     result.update({
         "test": "McNemar's exact test (two-sided binomial on the cases one side passes and the other fails)",
         "command": shlex.join(["python", "-m", "training.paired", *(sys.argv[1:] if argv is None else argv)]),

@@ -79,19 +79,35 @@ def test_refusals_say_what_is_wrong(tmp_path: Path) -> None:
         main(["--a", str(old), "adapter", "--b", other, "icl"])
 
 
-def test_common_pairs_a_subset_run_with_a_full_one(tmp_path: Path) -> None:
+def test_common_pairs_a_subset_run_with_a_full_one_of_the_same_test_set(tmp_path: Path) -> None:
+    v2 = {"path": "training/data/testset-v2.jsonl", "sha256": "b" * 64}
     full = write(tmp_path / "full.json", [{"icl": ["p0", "p1", "f0", "t0"]}], CASES)
     subset = {"heldout_params": ["p1", "p2"], "train": ["t0"]}
     part = write(tmp_path / "part.json", [{"icl": ["p2", "t0"]}], subset)
     with pytest.raises(SystemExit, match="or --common"):
         main(["--a", part, "icl", "--b", full, "icl"])
+    # Neither names its test set (files written before they did): only on the user's word.
+    with pytest.raises(SystemExit, match="--same-testset"):
+        main(["--a", part, "icl", "--b", full, "icl", "--common"])
     out = tmp_path / "paired.json"
-    main(["--a", part, "icl", "--b", full, "icl", "--common", "--out", str(out)])
+    main(["--a", part, "icl", "--b", full, "icl", "--common", "--same-testset", "--out", str(out)])
     result = json.loads(out.read_text())
     row = result["per_seed"][0]
     assert set(row) == {"heldout_params", "train", "heldout"}  # the full file's heldout_family is not the subset's
     assert (row["heldout_params"]["n_cases"], row["heldout_params"]["only_a"], row["heldout_params"]["only_b"]) == (2, 1, 1)
-    assert row["train"]["both"] == 1 and result["cases_scored"] == {"a": 3, "b": 6}
+    assert row["train"]["both"] == 1 and result["cases_scored"] == {"a": 3, "b": 6} and result["testset"]["vouched"]
     none = write(tmp_path / "none.json", [{"icl": []}], {"heldout_family": ["x"]})
     with pytest.raises(SystemExit, match="no case in common"):
-        main(["--a", none, "icl", "--b", part, "icl", "--common"])
+        main(["--a", none, "icl", "--b", part, "icl", "--common", "--same-testset"])
+    # Files that name their test sets: the same one pairs without a word; another is refused, --same-testset or not.
+    named = lambda name, passed, ids, ts: str(tmp_path / name) if (tmp_path / name).write_text(json.dumps(  # noqa: E731
+        {"per_case": {"case_ids": ids, "passed_by_seed": passed, "testset": ts}})) else ""
+    a = named("a2.json", [{"icl": ["p2"]}], subset, v2)
+    b = named("b2.json", [{"icl": ["p1"]}], CASES, v2)
+    main(["--a", a, "icl", "--b", b, "icl", "--common"])
+    v1 = named("b1.json", [{"icl": ["p1"]}], CASES, {"path": "training/data/testset-v1.jsonl", "sha256": "a" * 64})
+    for extra in ([], ["--same-testset"]):
+        with pytest.raises(SystemExit, match="another test set"):
+            main(["--a", a, "icl", "--b", v1, "icl", "--common", *extra])
+    with pytest.raises(SystemExit, match="another test set"):  # without --common too, where both name theirs
+        main(["--a", named("a1.json", [{"icl": []}], CASES, v2), "icl", "--b", v1, "icl"])

@@ -195,13 +195,16 @@ def test_eval_base_bench_cases_are_the_skill_benchmark_subset(monkeypatch, tmp_p
     from training.cases import load_cases as bench_cases
 
     seen = []
-    monkeypatch.setattr(eval_base, "evaluate", lambda runner, cases, *a, **k: seen.append([c["case_id"] for c in cases]) or {"conditions": {}, "samples": {}})
+    monkeypatch.setattr(eval_base, "evaluate", lambda runner, cases, *a, **k: seen.append([c["case_id"] for c in cases]) or {"conditions": {}, "samples": {}, "per_case": {}})
     out = tmp_path / "eval.json"
     eval_base.main(["--model", "small", "--limit", "2", "--bench-cases", "--out", str(out), "--no-general-text"])
     eval_base.main(["--model", "small", "--limit", "2", "--out", str(tmp_path / "own.json"), "--no-general-text"])
     assert seen[0] == [c["case_id"] for c in bench_cases(DATA / "testset-v2.jsonl", 2, 0)]
     assert len(seen[1]) == len(seen[0]) == 8 and seen[1] != seen[0]
     assert json.loads(out.read_text())["small"]["case_selection"] == "bench_skills"
+    # Its per-case record names the test set (case ids recur across versions): training.paired checks it.
+    import hashlib
+    assert json.loads(out.read_text())["small"]["per_case"]["testset"]["sha256"] == hashlib.sha256((DATA / "testset-v2.jsonl").read_bytes()).hexdigest()
     with pytest.raises(SystemExit, match="for a --limit"):
         eval_base.main(["--model", "small", "--bench-cases", "--out", str(out)])
 
