@@ -58,6 +58,10 @@ export const PROSE = {
     'the skill\'s own adapter gives the answer a lower cross-entropy than another family\'s adapter; where recorded, ' +
     'the same against a sibling\'s adapter (same family, other parameters) on the cases whose answer those parameters ' +
     'change, with the mean cross-entropy gap (sibling - own, nats per token).',
+  probe:
+    'What a hypernetwork\'s parameter probe (`python -m training.probe_eval`, a run trained with `--param_weight`) names ' +
+    'from the vectors its heads read, on skills of each split: the family, each parameter\'s value, and the bar for the ' +
+    'values, naming each parameter\'s commonest value among the train skills whatever the skill says.',
   training:
     'Training records: steps, examples seen, time, and the training-batch loss in the first and last logged window ' +
     '(for hypernetworks the gold-answer cross-entropy, no skill in context). Notes are quoted from the files.',
@@ -157,6 +161,7 @@ export function shapeOf(path, j) {
   if (isObj(j.variants) && Object.values(j.variants).every((v) => isObj(v) && Array.isArray(v.by_op))) return 'profile';
   if (isObj(j.a) && isObj(j.b) && Array.isArray(j.per_seed)) return 'paired';
   if (isObj(j.splits) && Array.isArray(j.hypernets)) return 'adapter_ce';
+  if (isObj(j.splits) && typeof j.run === 'string' && Object.values(j.splits).every((s) => isObj(s) && 'value_acc' in s)) return 'probe';
   if (isObj(j.conditions) && Object.values(j.conditions).every(isSplitMap)) return 'skills';
   const values = Object.values(j);
   if (values.length && values.every((v) => isObj(v) && isObj(v.conditions) && Object.values(v.conditions).every(isSplitMap))) return 'eval_base';
@@ -408,6 +413,21 @@ function renderPaired({ path, json: j }) {
   return paragraphs(...parts);
 }
 
+function renderProbe({ path, json: j }) {
+  const splits = ordered(Object.keys(j.splits), SPLIT_ORDER);
+  const rows = splits.map((s) => {
+    const r = j.splits[s];
+    return [splitName(s), count(r.n_skills), pct(r.family_acc), pct(r.value_acc), pct(r.value_acc_commonest), fixed(r.loss, 3)];
+  });
+  return paragraphs(
+    `### ${code(path)}`,
+    `Run ${code(j.run)} after ${count(j.steps)} steps.`,
+    table(['split', 'skills', 'family %', 'value %', 'commonest value %', 'loss'], rows),
+    commandLine(j.command),
+    provenance(j, ['date', 'commit']),
+  );
+}
+
 function renderAdapterCe({ path, json: j }) {
   const splits = ordered(Object.keys(j.splits), SPLIT_ORDER);
   const condKeys = new Set();
@@ -594,6 +614,7 @@ export function renderResults(root = ROOT) {
   section('Skill benchmark: other packs', PROSE.skillsAgain, otherPacks.map((f) => renderSkills(root, f)));
   section('Paired tests', PROSE.paired, of('paired').map(renderPaired));
   section('Answer cross-entropy', PROSE.adapterCe, of('adapter_ce').map(renderAdapterCe));
+  section('Parameter probe', PROSE.probe, of('probe').map(renderProbe));
   section('Training records', PROSE.training, of('training').map(renderTraining));
   section('Other result files', PROSE.other, of('unknown').length ? [renderUnknown(of('unknown'))] : []);
 
