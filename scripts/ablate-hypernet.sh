@@ -45,7 +45,7 @@ declare -A args=(
   [phrasing-params]="--phrasing_weight 1 --param_weight 1"
 )
 variants=("$@")
-[ ${#variants[@]} -gt 0 ] || variants=(plain siblings contrast bias atoms tokens tokens-siblings phrasing phrasing5 tokens-phrasing phrasing-bias contrast-logistic params phrasing-params)
+[ ${#variants[@]} -gt 0 ] || variants=(plain siblings contrast bias atoms tokens tokens-siblings phrasing phrasing5 tokens-phrasing phrasing-bias params phrasing-params)  # contrast-logistic by name only (it broke the model)
 for v in "${variants[@]}"; do
   [ -n "${args[$v]+set}" ] || { echo "unknown variant '$v' (${!args[*]})" >&2; exit 2; }
 done
