@@ -111,8 +111,8 @@ def per_case(seeds: Sequence[Mapping[str, Iterable[tuple[Case, Result]]]]) -> di
 def aggregate(scored: Iterable[tuple[Case, Result]]) -> dict[str, dict[str, Any]]:
     """Per split: n_cases, pass_rate, exact_match, token_f1, other_params_rate, run_on_rate, params_followed (mean over the outputs
     where it is defined, None where none is), and the same under `by_length_bucket`; where the cases say them (the
-    test sets do, external folders do not), n_cases and pass_rate by the skill's shape (`by_style`: front matter with
-    sections, one-liner, rule list, examples only, ...) and by the conversation's kind (`by_kind`)."""
+    test sets do, external folders do not), n_cases and pass_rate by the skill's shape (`by_style`: render.STYLES, terse,
+    verbose, examples, long, oneliner, examples_only) and by the conversation's kind (`by_kind`)."""
     by_split: dict[str, list[Result]] = defaultdict(list)
     by_bucket: dict[str, dict[str, list[Result]]] = defaultdict(lambda: defaultdict(list))
     by_field: dict[str, dict[str, dict[str, list[bool]]]] = {f: defaultdict(lambda: defaultdict(list)) for f in ("style", "kind")}
