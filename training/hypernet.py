@@ -220,14 +220,16 @@ class Hypernetwork(nn.Module):
             pooled.append(torch.einsum("bnjt,bth->bnjh", scores.softmax(-1), xn))
         return pooled[0], pooled[1]
 
-    def forward(self, hidden: torch.Tensor, mask: torch.Tensor | None = None) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-        """LoRA per module: A [B, layers, in, r], B [B, layers, r, out] (scale not applied)."""
+    def forward(self, hidden: torch.Tensor, mask: torch.Tensor | None = None, with_pooled: bool = False):
+        """LoRA per module: A [B, layers, in, r], B [B, layers, r, out] (scale not applied); with_pooled: also the
+        per-target vectors the heads read ([B, N, D], pool's output), as (lora, vectors)."""
         c = self.config
         if c.head == "tokens":
             z, xn, u = self.pool(hidden, mask, tokens=True)
             ta, tb = (t.view(-1, c.num_layers, len(c.modules), c.generated_rank, c.hidden_size) for t in self.read_tokens(xn, u, mask))
         else:
             z = self.pool(hidden, mask)
+        pooled = z
         z = z.view(-1, c.num_layers, len(c.modules), c.d_model)
         out = {}
         for mi, m in enumerate(c.modules):
@@ -246,7 +248,7 @@ class Hypernetwork(nn.Module):
                 a = torch.cat([self.bias_a[mi].expand(n, -1, -1, -1), a], dim=-1)
                 b = torch.cat([self.bias_b[mi].expand(n, -1, -1, -1), b], dim=-2)
             out[m] = (a, b)
-        return out
+        return (out, pooled) if with_pooled else out
 
     def without_bias(self, lora: dict[str, tuple[torch.Tensor, torch.Tensor]]) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
         """The adapter with its bias LoRA switched off (B's bias rows zero): for every slot after the first when several

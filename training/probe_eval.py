@@ -17,36 +17,21 @@ import random
 import shlex
 import sys
 import time
+from collections import Counter, defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 
-from .cases import families_in, read_jsonl
+from .cases import read_jsonl
 from .conversations import load_tokenizer
 from .export.pack import git_commit, load_pack_model
 from .hypernet import load_hypernet
 from .siblings import ParamLabels, param_probe_loss
 from .skill_encoder import encode_skill
-from .train_hypernet import hidden_batch, parse_layers, skill_markdown
+from .train_hypernet import hidden_batch, parse_layers, skill_markdown, train_skills
 
 SPLITS = ("train", "heldout_phrasing", "heldout_params")
-
-
-def labels_for(train: ParamLabels, families: list[str], params: list[dict], train_families: list[str], train_params: list[dict]) -> ParamLabels:
-    """The run's label space, with per-skill labels for other skills (of its families, with values its train skills have)."""
-    family_ids = {f: i for i, f in enumerate(sorted(set(train_families)))}
-    values: dict[tuple[str, str], list[str]] = {}
-    for f, p in zip(train_families, train_params):
-        for k, v in p.items():
-            values.setdefault((f, k), []).append(json.dumps(v, sort_keys=True))
-    group = {name: i for i, name in enumerate(train.names)}
-    of_skill = []
-    for f, p in zip(families, params):
-        row = [(0, family_ids[f])]
-        for k, v in sorted(p.items()):
-            row.append((group[f"{f}.{k}"], sorted(set(values[(f, k)])).index(json.dumps(v, sort_keys=True))))
-        of_skill.append(row)
-    return ParamLabels(train.groups, train.names, of_skill, train.size)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -63,13 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     if "probe" not in state:
         raise SystemExit(f"{args.run}/ckpt.pt has no probe: train with --param_weight above 0")
     cfg = state["config"]
-    skills = read_jsonl(Path(cfg["data"]) / "skills.jsonl")
-    if cfg.get("families_from"):
-        keep = families_in(Path(cfg["families_from"]))
-        skills = [r for r in skills if r["family"] in keep]
-    train = [r for r in skills if r["split"] == "train"]
-    if cfg.get("max_skills"):
-        train = random.Random(0).sample(train, cfg["max_skills"])  # the trainer's own subset
+    train = train_skills(cfg["data"], cfg.get("families_from", ""), cfg.get("max_skills", 0))  # the trainer's own
     labels = ParamLabels.build([r["family"] for r in train], [r["params"] for r in train])
     net = load_hypernet(args.run / "hypernet.safetensors").eval()
     probe = torch.nn.Linear(net.config.d_model, labels.size)
@@ -78,12 +57,12 @@ def main(argv: list[str] | None = None) -> None:
     tok = load_tokenizer(cfg["pack"])
     layers = parse_layers(cfg.get("encoder_layers", ""), base.config.num_hidden_layers) or list(manifest["encoder"]["layers"])
     trained_families = {r["family"] for r in train}
-    counts: dict[int, dict[int, int]] = {}
+    counts: dict[int, Counter] = defaultdict(Counter)
     for row in labels.of_skill:
         for g, c in row[1:]:
-            counts.setdefault(g, {}).setdefault(c, 0)
             counts[g][c] += 1
-    majority = {g: max(cs, key=cs.get) for g, cs in counts.items()}
+    majority = {g: cs.most_common(1)[0][0] for g, cs in counts.items()}
+    skills = read_jsonl(Path(cfg["data"]) / "skills.jsonl")
     rng = random.Random(args.seed)
     result: dict = {"run": str(args.run), "steps": state["step"], "per_split": args.per_split, "splits": {}}
     for split in SPLITS:
@@ -94,8 +73,7 @@ def main(argv: list[str] | None = None) -> None:
                                 cfg["chunk_tokens"]) for r in pool]
             hidden, mask = hidden_batch(enc, list(range(len(enc))))
             logits = probe(net.pool(hidden, mask))
-        these = labels_for(labels, [r["family"] for r in pool], [r["params"] for r in pool],
-                           [r["family"] for r in train], [r["params"] for r in train])
+        these = replace(labels, of_skill=[labels.of(r["family"], r["params"]) for r in pool])
         loss, family, values = param_probe_loss(logits, these, list(range(len(pool))))
         # The bar to clear: naming each parameter's commonest value among the train skills, whatever the skill says.
         hits = [c == majority[g] for row in these.of_skill for g, c in row[1:] if labels.groups[g][1] > 1]

@@ -166,26 +166,33 @@ class ParamLabels:
     names: list[str]  # "family" or "FAMILY.PARAM", per group
     of_skill: list[list[tuple[int, int]]]  # per skill: (group, class within the group) for each group it belongs to
     size: int
+    family_ids: dict[str, int]  # family -> class in the family group
+    value_ids: dict[tuple[str, str], tuple[int, dict[str, int]]]  # (family, parameter) -> (its group, JSON of a value -> class)
 
     @classmethod
     def build(cls, families: list[str], params: list[dict]) -> "ParamLabels":
         family_ids = {f: i for i, f in enumerate(sorted(set(families)))}
-        values: dict[tuple[str, str], dict[str, int]] = {}
+        values: dict[tuple[str, str], set[str]] = {}
         for family, p in zip(families, params):
-            for key, value in sorted(p.items()):
-                values.setdefault((family, key), {}).setdefault(json.dumps(value, sort_keys=True), 0)
+            for key, value in p.items():
+                values.setdefault((family, key), set()).add(json.dumps(value, sort_keys=True))
         # Values in sorted order, so the labels do not depend on the order of the skills.
-        keyed = {k: {v: i for i, v in enumerate(sorted(vals))} for k, vals in sorted(values.items())}
-        names = ["family"] + [f"{f}.{k}" for f, k in keyed]
-        sizes = [len(family_ids)] + [len(v) for v in keyed.values()]
+        value_ids = {k: (1 + g, {v: i for i, v in enumerate(sorted(vals))}) for g, (k, vals) in enumerate(sorted(values.items()))}
+        names = ["family"] + [f"{f}.{k}" for f, k in value_ids]
+        sizes = [len(family_ids)] + [len(v) for _, v in value_ids.values()]
         offsets = [sum(sizes[:i]) for i in range(len(sizes))]
-        group_of = {k: 1 + i for i, k in enumerate(keyed)}
-        of_skill = []
-        for family, p in zip(families, params):
-            labels = [(0, family_ids[family])]
-            labels += [(group_of[(family, key)], keyed[(family, key)][json.dumps(value, sort_keys=True)]) for key, value in sorted(p.items())]
-            of_skill.append(labels)
-        return cls(list(zip(offsets, sizes)), names, of_skill, sum(sizes))
+        labels = cls(list(zip(offsets, sizes)), names, [], sum(sizes), family_ids, value_ids)
+        labels.of_skill = [labels.of(f, p) for f, p in zip(families, params)]
+        return labels
+
+    def of(self, family: str, params: dict) -> list[tuple[int, int]]:
+        """(group, class) of a skill of one of these families whose values are among the train skills' (a held-out
+        phrasing or combination; the library holds out combinations, not values)."""
+        out = [(0, self.family_ids[family])]
+        for key, value in sorted(params.items()):
+            group, classes = self.value_ids[(family, key)]
+            out.append((group, classes[json.dumps(value, sort_keys=True)]))
+        return out
 
 
 def param_probe_loss(logits: torch.Tensor, labels: ParamLabels, skills: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -169,22 +169,30 @@ def skill_markdown(record: dict) -> str:
     return Skill.from_record(record).to_markdown()
 
 
+def train_skills(data: str, families_from: str = "", max_skills: int = 0) -> list[dict]:
+    """The skills a run trains on: skills.jsonl's train split, of the families named in families_from (""), a
+    max_skills subset (0: all) drawn the same for every training seed (so the encodings cache is shared)."""
+    skills = [r for r in read_jsonl(Path(data) / "skills.jsonl") if r["split"] == "train"]
+    if families_from:
+        keep = families_in(Path(families_from))
+        skills = [r for r in skills if r["family"] in keep]
+        if not skills:
+            raise SystemExit(f"no train skill is of a family named in {families_from}")
+        say(f"{len(skills)} train skills of {len({r['family'] for r in skills})} families named in {families_from}")
+    if max_skills:
+        skills = random.Random(0).sample(skills, max_skills)
+    return skills
+
+
 class Data:
     """Train skills with cached encodings and their tokenised trajectories."""
 
     def __init__(self, cfg: TrainConfig, base, manifest, tok, cache_dir: Path, layers: list[int]):
-        skills = [r for r in read_jsonl(Path(cfg.data) / "skills.jsonl") if r["split"] == "train"]
+        skills = train_skills(cfg.data, cfg.families_from, cfg.max_skills)
         subset = ""
         if cfg.families_from:
             keep = families_in(Path(cfg.families_from))
-            skills = [r for r in skills if r["family"] in keep]
-            if not skills:
-                raise SystemExit(f"no train skill is of a family named in {cfg.families_from}")
             subset = "-F" + hashlib.sha256("\n".join(sorted(keep)).encode()).hexdigest()[:8]
-            say(f"{len(skills)} train skills of {len({r['family'] for r in skills})} families named in {cfg.families_from}")
-        if cfg.max_skills:
-            # The subset is a data choice, the same for every training seed, so the encodings cache is shared.
-            skills = random.Random(0).sample(skills, cfg.max_skills)
         self.skill_ids = [s["skill_id"] for s in skills]
         index = {sid: i for i, sid in enumerate(self.skill_ids)}
         self.family = [s["family"] for s in skills]
@@ -496,7 +504,7 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
         slot_skills = [own] + [[rng.randrange(len(data.enc)) for _ in own] for _ in range(n_slots - 1)]
         flat = [i for s in slot_skills for i in s]
         hidden, hmask = hidden_batch(data.enc, flat)
-        gen = model(hidden, hmask)
+        gen, pooled = model(hidden, hmask, with_pooled=True)
         per_slot = [{m: (a[k * len(own):(k + 1) * len(own)], b[k * len(own):(k + 1) * len(own)]) for m, (a, b) in gen.items()} for k in range(n_slots)]
         per_slot = per_slot[:1] + [net.without_bias(slot) for slot in per_slot[1:]]  # the shared bias LoRA once
         adapters = compose_slots(per_slot, [1.0] * n_slots, lora, fill_slots=False)
@@ -534,9 +542,8 @@ def main(argv: list[str] | None = None) -> Hypernetwork:
                 phrasing = phrasing_contrast(z[: len(pairs)], z[len(pairs):], cfg.phrasing_temperature)
                 loss = loss + cfg.phrasing_weight * phrasing
         if probe is not None:
-            # The batch's own skills (their encodings lead `hidden`), pooled again: the vectors the heads read.
-            z = net.pool(hidden[: len(own)], hmask[: len(own)])
-            params_loss, family_acc, params_acc = param_probe_loss(probe(z), data.labels, own)
+            # The batch's own skills (their encodings lead `hidden`): the vectors the heads read.
+            params_loss, family_acc, params_acc = param_probe_loss(probe(pooled[: len(own)]), data.labels, own)
             loss = loss + cfg.param_weight * params_loss
         if cfg.anchor_weight > 0 and step % cfg.anchor_every == 0:
             # Conversations of other skills: with this adapter the model should answer as the base does.

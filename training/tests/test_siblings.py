@@ -190,6 +190,8 @@ def test_param_labels_name_the_family_and_each_value_whatever_the_skill_order():
     order = [4, 2, 0, 3, 1]
     again = ParamLabels.build([families[i] for i in order], [params[i] for i in order])
     assert again.groups == labels.groups and [again.of_skill[k] for k in range(5)] == [labels.of_skill[i] for i in order]
+    # A skill outside the list (a held-out combination of known values) gets its classes by the same mapping.
+    assert labels.of("a", {"case": "snake", "max": [1, 2]}) == [(0, 0), (1, 1), (2, 1)]
 
 
 def test_param_probe_loss_is_chance_for_a_blind_probe_and_low_for_a_right_one():
